@@ -1,0 +1,41 @@
+/** What a CLI command is: its declared arguments and an async action that returns an exit code. */
+import { QrobustError } from '../core/errors.js';
+import type { OptionSpec, ParsedArgs, PositionalSpec } from './args.js';
+
+export interface CliIO {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export interface CommandDef {
+  readonly name: string;
+  readonly summary: string;
+  readonly positionals: readonly PositionalSpec[];
+  readonly options: readonly OptionSpec[];
+  run(args: ParsedArgs, io: CliIO): Promise<number>;
+}
+
+export function optString(args: ParsedArgs, name: string): string | undefined {
+  const v = args.options[name];
+  return v === undefined ? undefined : String(v);
+}
+
+export function optNumber(args: ParsedArgs, name: string): number | undefined {
+  const v = args.options[name];
+  return typeof v === 'number' ? v : undefined;
+}
+
+export function optBool(args: ParsedArgs, name: string): boolean {
+  return args.options[name] === true;
+}
+
+/** The value of a required string option; a clear usage error when it is missing. */
+export function requireString(args: ParsedArgs, name: string, command: string): string {
+  const v = optString(args, name);
+  if (v === undefined || v === '') throw new QrobustError('invalid_argument', `${command}: --${name} is required`);
+  return v;
+}

@@ -1,0 +1,60 @@
+/**
+ * Command dispatch. `runCli(argv, io)` is pure apart from the IO streams it is given and returns the exit code;
+ * `bin.ts` is the only file that touches `process`. User errors (QrobustError) print one line and exit 2;
+ * `--verbose` adds the stack trace.
+ */
+import { formatHelp, parseArgs } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIO, type CommandDef } from './command.js';
+import { isQrobustError } from '../core/errors.js';
+import { trainCommand } from './commands/train.js';
+import { evalCommand } from './commands/eval.js';
+import { datasetsCommand } from './commands/datasets.js';
+
+export const COMMANDS: readonly CommandDef[] = [trainCommand, evalCommand, datasetsCommand];
+
+function mainHelp(): string {
+  const lines = [
+    'qrobust: how much adversarial robustness a neural network loses or gains when it is quantized.',
+    '',
+    'Usage: qrobust <command> [arguments] [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
+    '',
+    "Run 'qrobust <command> --help' for a command's options.",
+  ];
+  return lines.join('\n');
+}
+
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(mainHelp() + '\n');
+    return name ? EXIT_OK : EXIT_USAGE;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`qrobust: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    const args = parseArgs(rest, command.options, command.positionals, command.name);
+    if (args.options['help']) {
+      io.stdout.write(formatHelp(command.name, command.summary, command.options, command.positionals) + '\n');
+      return EXIT_OK;
+    }
+    return await command.run(args, io);
+  } catch (e) {
+    if (isQrobustError(e)) {
+      io.stderr.write(`qrobust ${command.name}: ${e.message}\n`);
+      if (verbose && e.stack) io.stderr.write(e.stack + '\n');
+      return EXIT_USAGE;
+    }
+    const err = e as Error;
+    io.stderr.write(`qrobust ${command.name}: internal error: ${err?.message ?? String(e)}\n`);
+    if (verbose && err?.stack) io.stderr.write(err.stack + '\n');
+    else io.stderr.write('(run again with --verbose for the stack trace)\n');
+    return EXIT_FAILURE;
+  }
+}

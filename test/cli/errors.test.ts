@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/main.js';
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runCli(argv, { stdout, stderr });
+  return { code, out: stdout.text, err: stderr.text };
+}
+
+function oneLine(err: string): void {
+  assert.equal(err.trim().split('\n').length, 1, `expected a one-line error, got:\n${err}`);
+  assert.doesNotMatch(err, /\n\s+at /, 'no stack trace without --verbose');
+}
+
+test('unknown dataset: one line naming it, exit 2', async () => {
+  const r = await cli('train', '--dataset', 'imagenet', '--arch', 'mlp-tiny', '--out', join(tmpdir(), 'never'));
+  assert.equal(r.code, 2);
+  oneLine(r.err);
+  assert.match(r.err, /unknown dataset 'imagenet'/);
+});
+
+test('unknown architecture: one line naming it, exit 2', async () => {
+  const r = await cli('train', '--dataset', 'mnist', '--arch', 'resnet', '--out', join(tmpdir(), 'never'));
+  assert.equal(r.code, 2);
+  oneLine(r.err);
+  assert.match(r.err, /unknown architecture 'resnet': expected one of mlp-tiny, mlp, cnn-small, cnn-cifar/);
+});
+
+test('a directory that is not a model: one line, exit 2; --verbose adds the stack', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'qrobust-notmodel-'));
+  try {
+    let r = await cli('eval', dir);
+    assert.equal(r.code, 2);
+    oneLine(r.err);
+    assert.match(r.err, /is not a qrobust model directory: qrobust\.json not found/);
+    r = await cli('eval', join(dir, 'missing'));
+    assert.equal(r.code, 2);
+    oneLine(r.err);
+    await writeFile(join(dir, 'qrobust.json'), '{"format": "something-else"}');
+    r = await cli('eval', dir);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /expected "format": "qrobust-model"/);
+    r = await cli('eval', dir, '--verbose');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /\n\s+at /);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model whose weights do not match its model.json: one line, exit 2', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'qrobust-badweights-'));
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'qrobust.json'),
+      JSON.stringify({ format: 'qrobust-model', version: 1, dataset: 'mnist', arch: 'mlp-tiny', inputShape: [28, 28, 1], numClasses: 10 }),
+    );
+    await writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'w', shape: [4, 4], dtype: 'float32' }] }] }),
+    );
+    await writeFile(join(dir, 'weights.bin'), Buffer.alloc(12));
+    const r = await cli('eval', dir);
+    assert.equal(r.code, 2);
+    oneLine(r.err);
+    assert.match(r.err, /weights are 12 bytes, model\.json describes 64/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('usage errors: unknown command, unknown option, missing required option', async () => {
+  let r = await cli('frobnicate');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown command 'frobnicate'/);
+  r = await cli('eval', 'x', '--bogus');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown option --bogus/);
+  r = await cli('train', '--arch', 'mlp-tiny');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--dataset is required/);
+  r = await cli('train', '--help');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /--epochs INT/);
+});
+
+test('the installed binary exits with code 2 and one line on bad input', () => {
+  const bin = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+  const p = spawnSync(process.execPath, [bin, 'eval', join(tmpdir(), 'qrobust-no-such-model')], { encoding: 'utf8' });
+  assert.equal(p.status, 2);
+  oneLine(p.stderr);
+  assert.match(p.stderr, /no such model directory/);
+});
