@@ -35,8 +35,8 @@ export const ARCHS: Readonly<Record<ArchName, ArchInfo>> = {
   'cnn-cifar': {
     name: 'cnn-cifar',
     description:
-      'VGG-style: [Conv 32, Conv 32, MaxPool] [Conv 64, Conv 64, MaxPool] [Conv 128, MaxPool], each conv 3x3 with ' +
-      'batch normalization and ReLU → Dense 128 ReLU → Dense (classes)',
+      'VGG-style: [Conv 32, Conv 32, MaxPool] [Conv 64, Conv 64, MaxPool] [Conv 128, MaxPool], each conv 3x3 ' +
+      'with ReLU → Dense 128 ReLU → Dense (classes)',
     intendedFor: ['cifar10'],
   },
 };
@@ -93,9 +93,7 @@ export function buildModel(arch: ArchName, spec: ModelInputSpec, seed = 0): tfl.
       break;
     case 'cnn-cifar': {
       const block = (filters: number, name: string): void => {
-        model.add(conv(filters, name, 'linear'));
-        model.add(tfl.layers.batchNormalization({ name: `${name}_bn` }));
-        model.add(tfl.layers.reLU({ name: `${name}_relu` }));
+        model.add(conv(filters, name));
       };
       block(32, 'conv_1');
       block(32, 'conv_2');

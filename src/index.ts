@@ -1,0 +1,37 @@
+/**
+ * qrobust's typed library API. The CLI is a thin layer over these functions.
+ */
+export { QrobustError, isQrobustError, type ErrorCode } from './core/errors.js';
+export { Rng } from './core/rng.js';
+export { versions } from './core/versions.js';
+
+export { tf } from './backend/tf.js';
+export { initBackend, currentBackend, defaultBackendName, type BackendInfo, type BackendName } from './backend/backend.js';
+export { installFastKernels, fastKernelsInstalled } from './backend/kernels/index.js';
+
+export {
+  DATASET_NAMES,
+  loadDataset,
+  datasetStatus,
+  subset,
+  takeFirst,
+  toTensors,
+  describeDataset,
+  labelCounts,
+  type ImageDataset,
+  type LoadOptions,
+  type DatasetsStatus,
+} from './data/index.js';
+
+export { ARCH_NAMES, ARCHS, buildModel, parseArchName, type ArchName, type ModelInputSpec } from './models/zoo.js';
+export { Normalize } from './models/normalize-layer.js';
+export { trainModel, learningRateAt, TRAIN_DEFAULTS, type TrainOptions, type TrainReport } from './models/train.js';
+export { trainAndSave, type TrainAndSaveOptions, type TrainAndSaveResult } from './models/train-and-save.js';
+export { evaluateAccuracy, predictLabels, type AccuracyResult } from './models/evaluate.js';
+export { evaluateModelDir, type EvaluateDirOptions, type EvaluateDirResult } from './models/evaluate-dir.js';
+export { saveModel, loadModel, type LoadedModel } from './models/io.js';
+export { readMetadata, writeMetadata, type ModelMetadata } from './models/metadata.js';
+export { statisticsFor, DATASET_STATISTICS } from './models/dataset-statistics.js';
+export { makeBatch, type Augmentation, type ImageRecords } from './models/batch.js';
+
+export { runCli } from './cli/main.js';
