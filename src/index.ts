@@ -33,5 +33,29 @@ export { saveModel, loadModel, type LoadedModel } from './models/io.js';
 export { readMetadata, writeMetadata, type ModelMetadata } from './models/metadata.js';
 export { statisticsFor, DATASET_STATISTICS } from './models/dataset-statistics.js';
 export { makeBatch, type Augmentation, type ImageRecords } from './models/batch.js';
+export {
+  LayersClassifier,
+  argmaxRows,
+  classifierAccuracy,
+  classifierLogits,
+  classifierPredictions,
+  type Classifier,
+  type GradientMode,
+} from './models/classifier.js';
+export {
+  graphFromModel,
+  isWeightStep,
+  weightStepIndices,
+  type LayerGraph,
+  type LayerStep,
+  type Conv2DStep,
+  type DenseStep,
+  type MaxPoolStep,
+  type NormalizeStep,
+  type FlattenStep,
+  type ReluStep,
+} from './models/graph.js';
+
+export * from './quant/index.js';
 
 export { runCli } from './cli/main.js';

@@ -9,8 +9,9 @@ import { isQrobustError } from '../core/errors.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { datasetsCommand } from './commands/datasets.js';
+import { quantizeCommand } from './commands/quantize.js';
 
-export const COMMANDS: readonly CommandDef[] = [trainCommand, evalCommand, datasetsCommand];
+export const COMMANDS: readonly CommandDef[] = [trainCommand, evalCommand, quantizeCommand, datasetsCommand];
 
 function mainHelp(): string {
   const lines = [

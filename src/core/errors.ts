@@ -15,7 +15,11 @@ export type ErrorCode =
   | 'not_a_model'
   | 'shape_mismatch'
   | 'backend_unavailable'
-  | 'io_error';
+  | 'io_error'
+  | 'unsupported_layer'
+  | 'invalid_quant_spec'
+  | 'not_integer_executable'
+  | 'weights_mismatch';
 
 export class QrobustError extends Error {
   readonly code: ErrorCode;

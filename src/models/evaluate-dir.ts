@@ -1,10 +1,13 @@
-/** The library function behind `qrobust eval`: clean accuracy of a saved model on a dataset split. */
+/**
+ * The library function behind `qrobust eval`: clean accuracy of a saved model on a dataset split. Plain and
+ * quantized directories alike (a quantized one runs its fake-quant path, or with `integer` its integer path).
+ */
 import { initBackend, type BackendName } from '../backend/backend.js';
 import { loadDataset } from '../data/index.js';
 import { QrobustError } from '../core/errors.js';
 import { versions } from '../core/versions.js';
-import { loadModel } from './io.js';
-import { evaluateAccuracy } from './evaluate.js';
+import { loadClassifier } from '../quant/load-classifier.js';
+import { classifierAccuracy } from './classifier.js';
 
 export interface EvaluateDirOptions {
   readonly dir: string;
@@ -14,6 +17,10 @@ export interface EvaluateDirOptions {
   /** Evaluate on a seeded subset of N images. */
   readonly n?: number;
   readonly seed?: number;
+  /** Run the integer-exact path (quantized models only). */
+  readonly integer?: boolean;
+  /** Requantization rounding on the integer path (default 'double', TFLite's default build). */
+  readonly rounding?: 'double' | 'single';
   readonly dataDir?: string;
   readonly backend?: BackendName;
 }
@@ -27,13 +34,16 @@ export interface EvaluateDirResult {
   readonly split: 'train' | 'test';
   readonly variant: string;
   readonly seed: number;
+  /** Which computation ran: the float model, the fake-quant path or the integer path. */
+  readonly path: 'float32' | 'fake-quant' | 'integer';
   readonly seconds: number;
   readonly versions: Record<string, string>;
 }
 
 export async function evaluateModelDir(o: EvaluateDirOptions): Promise<EvaluateDirResult> {
   const backend = await initBackend(o.backend);
-  const { model, meta } = await loadModel(o.dir);
+  if (o.rounding && !o.integer) throw new QrobustError('invalid_option', 'eval: --rounding applies to the integer path only (add --integer)');
+  const { classifier, meta, quantized } = await loadClassifier(o.dir, { integer: o.integer ?? false, ...(o.rounding ? { rounding: o.rounding } : {}) });
   try {
     const dataset = o.dataset ?? meta.dataset;
     const split = o.split ?? 'test';
@@ -46,7 +56,7 @@ export async function evaluateModelDir(o: EvaluateDirOptions): Promise<EvaluateD
       );
     }
     const start = performance.now();
-    const acc = evaluateAccuracy(model, data);
+    const acc = classifierAccuracy(classifier, data);
     return {
       ...acc,
       model: o.dir,
@@ -54,10 +64,11 @@ export async function evaluateModelDir(o: EvaluateDirOptions): Promise<EvaluateD
       split,
       variant: data.variant,
       seed,
+      path: o.integer ? 'integer' : quantized ? 'fake-quant' : 'float32',
       seconds: (performance.now() - start) / 1000,
       versions: { ...versions(), backend: backend.name },
     };
   } finally {
-    model.dispose();
+    classifier.dispose();
   }
 }

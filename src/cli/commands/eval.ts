@@ -1,6 +1,6 @@
 /** `qrobust eval`: clean accuracy of a model directory. */
 import { writeFile } from 'node:fs/promises';
-import { type CommandDef, optNumber, optString, EXIT_OK } from '../command.js';
+import { type CommandDef, optBool, optNumber, optString, EXIT_OK } from '../command.js';
 import { evaluateModelDir } from '../../models/evaluate-dir.js';
 import { parseBackendName } from '../../backend/backend.js';
 
@@ -13,6 +13,13 @@ export const evalCommand: CommandDef = {
     { name: 'split', type: 'string', description: 'split', choices: ['test', 'train'], default: 'test' },
     { name: 'n', type: 'int', description: 'evaluate on a seeded subset of N images' },
     { name: 'seed', type: 'int', description: 'seed for the subset', default: 0 },
+    { name: 'integer', type: 'boolean', description: 'run the integer-exact path (quantized models only)' },
+    {
+      name: 'rounding',
+      type: 'string',
+      description: "integer requantization rounding: double (TFLite's default) or single (TFLite Micro)",
+      choices: ['double', 'single'],
+    },
     { name: 'json', type: 'string', description: 'write the result as JSON to FILE', placeholder: 'FILE' },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
   ],
@@ -24,13 +31,17 @@ export const evalCommand: CommandDef = {
       split: optString(args, 'split') as 'test' | 'train',
       n: optNumber(args, 'n'),
       seed: optNumber(args, 'seed'),
+      integer: optBool(args, 'integer'),
+      rounding: optString(args, 'rounding') as 'double' | 'single' | undefined,
       dataDir: optString(args, 'data-dir'),
       backend: backend ? parseBackendName(backend) : undefined,
     });
     const json = optString(args, 'json');
     if (json) await writeFile(json, JSON.stringify(r, null, 2) + '\n');
     io.stdout.write(JSON.stringify({ accuracy: r.accuracy, n: r.n }) + '\n');
-    io.stderr.write(`${r.dataset} ${r.split} (${r.variant}): ${r.correct}/${r.n} correct, ${(r.accuracy * 100).toFixed(2)}%\n`);
+    io.stderr.write(
+      `${r.dataset} ${r.split} (${r.variant}), ${r.path}: ${r.correct}/${r.n} correct, ${(r.accuracy * 100).toFixed(2)}%\n`,
+    );
     return EXIT_OK;
   },
 };

@@ -1,0 +1,60 @@
+/**
+ * One loader for every model directory: a plain directory gives the TF.js layers model as a `Classifier`, a
+ * quantized directory gives its fake-quant classifier or, with `integer`, its integer-exact classifier.
+ */
+import { stat } from 'node:fs/promises';
+import { QrobustError } from '../core/errors.js';
+import { LayersClassifier, type Classifier } from '../models/classifier.js';
+import { loadModel } from '../models/io.js';
+import { readMetadata, type ModelMetadata } from '../models/metadata.js';
+import type { QuantGradient } from './fake-quant.js';
+import type { RequantRounding } from './integer/fixed-point.js';
+import { boundsOf, fakeQuantClassifier, integerClassifier } from './ptq.js';
+import { isQuantizedMeta, loadQuantizedModel } from './quantized-dir.js';
+
+async function assertDirectory(dir: string): Promise<void> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(dir)).isDirectory();
+  } catch {
+    throw new QrobustError('not_a_model', `${dir}: no such model directory`);
+  }
+  if (!isDir) throw new QrobustError('not_a_model', `${dir} is not a directory (expected a qrobust model directory)`);
+}
+
+export interface LoadClassifierOptions {
+  /** Run the integer-exact path (quantized directories only). */
+  readonly integer?: boolean;
+  /** Gradient through quantizers on the fake-quant path (default 'ste'). */
+  readonly gradient?: QuantGradient;
+  /** Requantization rounding on the integer path (default 'double', TFLite's default build). */
+  readonly rounding?: RequantRounding;
+}
+
+export interface LoadedClassifier {
+  readonly classifier: Classifier;
+  readonly meta: ModelMetadata;
+  readonly quantized: boolean;
+}
+
+/**
+ * Loads a model directory as a `Classifier`.
+ * @throws QrobustError('invalid_argument') for `integer` on a model that is not quantized,
+ *   QrobustError('not_integer_executable') when the quantized model has no integer form.
+ */
+export async function loadClassifier(dir: string, options: LoadClassifierOptions = {}): Promise<LoadedClassifier> {
+  await assertDirectory(dir);
+  const meta = await readMetadata(dir);
+  if (!isQuantizedMeta(meta)) {
+    if (options.integer) {
+      throw new QrobustError('invalid_argument', `${dir} is a full-precision model; the integer path needs a quantized model (see qrobust quantize)`);
+    }
+    const loaded = await loadModel(dir);
+    return { classifier: new LayersClassifier(loaded.model, boundsOf(meta)), meta, quantized: false };
+  }
+  const qm = await loadQuantizedModel(dir);
+  const classifier = options.integer
+    ? integerClassifier(qm, options.rounding ? { rounding: options.rounding } : {})
+    : fakeQuantClassifier(qm, options.gradient ? { gradient: options.gradient } : {});
+  return { classifier, meta, quantized: true };
+}
