@@ -1,0 +1,8 @@
+/**
+ * Every benchmark `npm run bench` knows, in the order it runs them. To add one, write a file under bench/ that
+ * exports a `Benchmark` (see harness.ts) and list it here.
+ */
+import { cnnThroughput } from './cnn-throughput.js';
+import type { Benchmark } from './harness.js';
+
+export const BENCHMARKS: readonly Benchmark[] = [cnnThroughput];
