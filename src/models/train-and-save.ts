@@ -28,6 +28,8 @@ export interface TrainAndSaveOptions {
   readonly n?: number;
   readonly dataDir?: string;
   readonly backend?: BackendName;
+  /** Threads to split each batch over (default: see DataParallel). */
+  readonly workers?: number;
   readonly onStart?: (info: { dataset: string; arch: string; trainCount: number; epochs: number; stepsPerEpoch: number; backend: string }) => void;
   readonly onStep?: (p: TrainProgress) => void;
   readonly onEpoch?: (e: EpochSummary) => void;
@@ -72,6 +74,7 @@ export async function trainAndSave(o: TrainAndSaveOptions): Promise<TrainAndSave
       augmentation,
       onStep: o.onStep,
       onEpoch: o.onEpoch,
+      ...(o.workers !== undefined ? { workers: o.workers } : {}),
     });
     const acc = evaluateAccuracy(model, test);
     const testAccuracy: EvaluationRecord = { split: 'test', variant: test.variant, n: acc.n, accuracy: acc.accuracy };
@@ -94,7 +97,7 @@ export async function trainAndSave(o: TrainAndSaveOptions): Promise<TrainAndSave
         trainCount: train.count,
         seconds: report.seconds,
         imagesPerSecond: report.imagesPerSecond,
-        workers: 1,
+        workers: report.workers,
       },
       testAccuracy,
       versions: { ...versions(), backend: backend.name },

@@ -60,9 +60,11 @@ export function parseArchName(s: string): ArchName {
  * `seedInitializers` (see train.ts) for reproducible runs.
  */
 export function buildModel(arch: ArchName, spec: ModelInputSpec, seed = 0): tfl.LayersModel {
-  let layerSeed = seed >>> 0;
-  const init = () => tfl.initializers.glorotUniform({ seed: layerSeed++ });
-  const heInit = () => tfl.initializers.heNormal({ seed: layerSeed++ });
+  // TF.js treats an initializer seed of 0 as "unseeded", so each layer gets a distinct non-zero seed.
+  let layer = 0;
+  const nextSeed = (): number => ((seed >>> 0) * 1009 + ++layer) % 2147483647 || 1;
+  const init = () => tfl.initializers.glorotUniform({ seed: nextSeed() });
+  const heInit = () => tfl.initializers.heNormal({ seed: nextSeed() });
   const model = tfl.sequential({ name: arch.replace('-', '_') });
   model.add(new Normalize({ mean: [...spec.mean], std: [...spec.std], inputShape: [...spec.inputShape], name: 'normalize' }));
   const dense = (units: number, activation: 'relu' | 'linear', name: string): tfl.layers.Layer =>

@@ -22,6 +22,7 @@ export const trainCommand: CommandDef = {
     { name: 'augment', type: 'string', description: 'augmentation (default: crop-flip for CIFAR-10, none otherwise)', choices: ['none', 'crop-flip'] },
     { name: 'n', type: 'int', description: 'train on a seeded subset of N images (default: all)' },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
+    { name: 'workers', type: 'int', description: 'threads to split each batch over (default: up to 2 where it pays)' },
   ],
   async run(args, io) {
     const dataset = requireString(args, 'dataset', 'train');
@@ -41,6 +42,7 @@ export const trainCommand: CommandDef = {
       augmentation: optString(args, 'augment') as 'none' | 'crop-flip' | undefined,
       n: optNumber(args, 'n'),
       dataDir: optString(args, 'data-dir'),
+      workers: optNumber(args, 'workers'),
       backend: backend ? parseBackendName(backend) : undefined,
       onStart: (info) => {
         io.stderr.write(
