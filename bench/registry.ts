@@ -3,6 +3,7 @@
  * exports a `Benchmark` (see harness.ts) and list it here.
  */
 import { cnnThroughput } from './cnn-throughput.js';
+import { parallelThroughput } from './parallel-throughput.js';
 import type { Benchmark } from './harness.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [cnnThroughput];
+export const BENCHMARKS: readonly Benchmark[] = [cnnThroughput, parallelThroughput];

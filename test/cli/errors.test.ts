@@ -7,6 +7,13 @@ import { Writable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/main.js';
+import { initBackend } from '../../src/backend/backend.js';
+import { buildModel } from '../../src/models/zoo.js';
+import { saveModel } from '../../src/models/io.js';
+import { METADATA_FORMAT, METADATA_VERSION } from '../../src/models/metadata.js';
+import { readFile } from 'node:fs/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { findSiblingMirror } from '../../src/data/index.js';
 
 class Capture extends Writable {
   text = '';
@@ -107,4 +114,59 @@ test('the installed binary exits with code 2 and one line on bad input', () => {
   assert.equal(p.status, 2);
   oneLine(p.stderr);
   assert.match(p.stderr, /no such model directory/);
+});
+
+test('a shape mismatch between model and dataset: one line, exit 2', async () => {
+  await initBackend('wasm');
+  const dir = await mkdtemp(join(tmpdir(), 'qrobust-shape-'));
+  try {
+    const model = buildModel('mlp-tiny', { inputShape: [28, 28, 1], numClasses: 10, mean: [0.5], std: [0.5] }, 1);
+    await saveModel(dir, model, {
+      format: METADATA_FORMAT,
+      version: METADATA_VERSION,
+      dataset: 'mnist',
+      arch: 'mlp-tiny',
+      inputShape: [28, 28, 1],
+      numClasses: 10,
+      preprocessing: { inputRange: [0, 1], mean: [0.5], std: [0.5], layout: 'NHWC' },
+      seed: 1,
+      versions: {},
+      createdAt: new Date(0).toISOString(),
+    });
+    model.dispose();
+    const r = await cli('eval', dir, '--dataset', 'cifar10', '--n', '10');
+    assert.equal(r.code, 2);
+    oneLine(r.err);
+    assert.match(r.err, /takes inputs of shape \[28,28,1\] but cifar10 images are \[32,32,3\]/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a truncated dataset file given with --data-dir: one line naming the file, exit 2', async () => {
+  // Fashion-MNIST's image files are not in the team mirror, so the broken copies below are the only ones found.
+  const mirror = findSiblingMirror();
+  assert.ok(mirror, 'the shared datasets mirror beside the checkout is needed for this test');
+  const dir = await mkdtemp(join(tmpdir(), 'qrobust-data-'));
+  const offline = process.env['QROBUST_OFFLINE'];
+  process.env['QROBUST_OFFLINE'] = '1';
+  try {
+    await mkdir(join(dir, 'fashion-mnist'));
+    const mnistImages = gunzipSync(await readFile(join(mirror, 'mnist', 't10k-images-idx3-ubyte.gz')));
+    for (const f of ['train-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte.gz']) {
+      await writeFile(join(dir, 'fashion-mnist', f), gzipSync(mnistImages.subarray(0, 5000)));
+    }
+    const r = await cli('datasets', '--data-dir', dir);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /train-images-idx3-ubyte\s+BAD/);
+    const model = join(dir, 'model');
+    const t = await cli('train', '--dataset', 'fashion-mnist', '--arch', 'mlp-tiny', '--epochs', '1', '--data-dir', dir, '--out', model);
+    assert.equal(t.code, 2);
+    oneLine(t.err);
+    assert.match(t.err, /train-images-idx3-ubyte/);
+  } finally {
+    if (offline === undefined) delete process.env['QROBUST_OFFLINE'];
+    else process.env['QROBUST_OFFLINE'] = offline;
+    await rm(dir, { recursive: true, force: true });
+  }
 });
