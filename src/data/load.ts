@@ -248,7 +248,13 @@ export async function resolveVariant(
     for (const v of splitSpec.variants) {
       const missing = missingOf(v);
       if (missing.every((f) => downloadable(spec, f))) {
-        await obtainMissing(spec, missing, locations, cacheDir, options, 'download');
+        try {
+          await obtainMissing(spec, missing, locations, cacheDir, options, 'download');
+        } catch (e) {
+          if (!(e instanceof QrobustError) || e.code !== 'download_failed') throw e;
+          const base = missingError(spec, split, v, missing, locations, cacheDir, true);
+          throw new QrobustError('dataset_missing', `${base.message} (tried to download it: ${e.message})`, { cause: e });
+        }
         return v;
       }
     }
