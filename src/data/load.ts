@@ -253,7 +253,7 @@ export async function resolveVariant(
         } catch (e) {
           if (!(e instanceof QrobustError) || e.code !== 'download_failed') throw e;
           const base = missingError(spec, split, v, missing, locations, cacheDir, true);
-          throw new QrobustError('dataset_missing', `${base.message} (tried to download it: ${e.message})`, { cause: e });
+          throw new QrobustError('download_failed', `${base.message} (tried to download it: ${e.message})`, { cause: e });
         }
         return v;
       }
