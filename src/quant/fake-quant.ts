@@ -7,13 +7,13 @@
  *   quantization-aware training (Jacob et al. 2018, arXiv 1712.05877) and BPDA: the gradient passes unchanged
  *   where `x` lies inside the clipping range `[scale·(qmin − zp), scale·(qmax − zp)]` and is zero outside.
  *
- * Also the weight quantizers as ops (uniform, binary, ternary) with a straight-through gradient to the float
+ * Also the weight quantizers as ops (uniform, binary, ternary, DoReFa) with a straight-through gradient to the float
  * weights: the hook quantization-aware training uses.
  */
 import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
 import { clippingRange, integerRange, type QuantParams } from './quantizer.js';
-import { TERNARY_THRESHOLD_FACTOR } from './weights.js';
+import { dorefaLevels, TERNARY_THRESHOLD_FACTOR } from './weights.js';
 import type { WeightQuantSpec } from './spec.js';
 
 export type QuantGradient = 'exact' | 'ste';
@@ -157,6 +157,14 @@ function weightQuantForward(w: tf.Tensor, kind: WeightQuantSpec['kind'], bits: n
     return tf.mul(tf.sub(q, zeroPoint), scale);
   }
   const nonzero = tf.greater(tf.max(absW, axes), 0); // all-zero channels quantize to 0
+  if (kind === 'dorefa') {
+    const levels = dorefaLevels(bits);
+    const t = tf.tanh(w);
+    const m = tf.max(tf.abs(t), axes);
+    const j = roundHalfAwayTf(tf.mul(tf.add(tf.div(t, tf.where(nonzero, tf.mul(m, 2), tf.onesLike(m))), 0.5), levels));
+    const alpha = tf.where(nonzero, tf.div(tf.max(absW, axes), levels), tf.zerosLike(m));
+    return tf.mul(tf.sub(tf.mul(j, 2), levels), alpha);
+  }
   if (kind === 'binary') {
     const alpha = tf.mean(absW, axes);
     return tf.mul(tf.where(tf.greaterEqual(w, 0), tf.onesLike(w), tf.neg(tf.onesLike(w))), tf.where(nonzero, alpha, tf.zerosLike(alpha)));

@@ -1,6 +1,6 @@
 /**
- * Quantization: specs, quantizer arithmetic, calibration, post-training quantization, the fake-quant path (with
- * exact or straight-through gradients) and the integer-exact path.
+ * Quantization: specs, quantizer arithmetic, calibration, post-training quantization, quantization-aware
+ * training, the fake-quant path (with exact or straight-through gradients) and the integer-exact path.
  */
 export {
   ACTIVATION_DEFAULTS,
@@ -13,6 +13,7 @@ export {
   parseBitsList,
   specLabel,
   validateQuantSpec,
+  type ActivationKind,
   type ActivationQuantSpec,
   type CalibrationMethod,
   type CalibrationSpec,
@@ -41,13 +42,24 @@ export {
   type QuantParams,
 } from './quantizer.js';
 export { roundToFloat16, roundArrayToFloat16 } from './float16.js';
-export { applyWeightRecord, quantizeKernel, weightRecord, TERNARY_THRESHOLD_FACTOR, type QuantizedKernel, type WeightQuantRecord } from './weights.js';
+export {
+  applyWeightRecord,
+  dorefaCode,
+  dorefaLevels,
+  quantizeKernel,
+  weightRecord,
+  TERNARY_THRESHOLD_FACTOR,
+  type QuantizedKernel,
+  type WeightQuantRecord,
+} from './weights.js';
 export { ActivationObserver, calibratedRange, mseRange, percentileSorted } from './calibration.js';
 export { FakeQuantizer, fakeQuant, quantizeWeightsTf, roundHalfAwayTf, type FakeQuantOptions, type QuantGradient } from './fake-quant.js';
 export { prepareGraph, type LayerQuantParams, type PreparedGraph, type PreparedStep, type QuantPlan } from './plan.js';
 export { FakeQuantClassifier, weightSpecOfRecord, type FakeQuantClassifierOptions } from './quantized-classifier.js';
 export {
+  calibrateActivations,
   fakeQuantClassifier,
+  fixedActivationRange,
   inputParams,
   integerClassifier,
   isIntegerExecutable,
@@ -62,11 +74,24 @@ export {
   loadQuantizedModel,
   saveQuantizedModel,
   weightsSha256,
+  writeGraphWeights,
   type QuantizationRecord,
   type SaveQuantizedOptions,
 } from './quantized-dir.js';
 export { loadClassifier, type LoadClassifierOptions, type LoadedClassifier } from './load-classifier.js';
-export { quantizeDir, type QuantizeDirOptions, type QuantizeDirResult, type QuantizedVariant } from './quantize-dir.js';
+export { quantizeDir, type QatDirOptions, type QuantizeDirOptions, type QuantizeDirResult, type QuantizedVariant } from './quantize-dir.js';
+export {
+  QAT_DEFAULTS,
+  QatNetwork,
+  qatFineTune,
+  qatFromScratch,
+  qatTrainGraph,
+  type ActivationRangeMode,
+  type QatOptions,
+  type QatRecord,
+  type QatResult,
+} from './qat.js';
+export { BINARY_STE_CLIP, QatWeightQuantizer, binaryWeightsTf, dorefaWeightsTf, weightGridParams, type WeightRangeRule } from './qat-quantizers.js';
 export {
   multiplyByQuantizedMultiplier,
   multiplyByQuantizedMultiplierReference,

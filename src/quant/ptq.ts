@@ -7,7 +7,8 @@
  * - Input: an affine grid over the image of the model's pixel range under the `Normalize` step (known exactly,
  *   no calibration).
  * - Activations: calibrated on the model with quantized weights and float activations (one pass), by min-max,
- *   percentile or MSE (`calibration.ts`), as TFLite's post-training calibration does on representative data.
+ *   percentile or MSE (`calibration.ts`), as TFLite's post-training calibration does on representative data;
+ *   DoReFa activations after a ReLU have the fixed range [0, 1] instead.
  */
 import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
@@ -83,6 +84,16 @@ export function weightPlan(graph: LayerGraph, spec: QuantSpec): LayerQuantParams
   });
 }
 
+/**
+ * The fixed output range of a weight step, when the spec gives it one instead of calibration: [0, 1] for a step
+ * with a fused ReLU under DoReFa activations (`q_k(clip(x, 0, 1))`); null otherwise.
+ */
+export function fixedActivationRange(graph: LayerGraph, step: number, spec: QuantSpec): readonly [number, number] | null {
+  const s = graph.steps[step];
+  if (spec.activations?.kind !== 'dorefa' || !s || (s.kind !== 'conv2d' && s.kind !== 'dense')) return null;
+  return s.activation === 'relu' ? [0, 1] : null;
+}
+
 function calibrate(
   graph: LayerGraph,
   spec: QuantSpec,
@@ -115,9 +126,28 @@ function calibrate(
     const obs = observers.get(l.step);
     if (!obs) return l;
     const bits = l.step === last ? lastBits! : act.bits;
+    const fixed = fixedActivationRange(graph, l.step, spec);
+    if (fixed) return { ...l, output: paramsFromRanges([fixed[0]], [fixed[1]], bits, act.scheme, 'per-tensor') };
     const r = calibratedRange(obs, act.calibration, bits, act.scheme);
     return { ...l, output: paramsFromRanges([r.min], [r.max], bits, act.scheme, 'per-tensor') };
   });
+}
+
+/**
+ * Calibrates the activation quantizers of `spec` on a plan that already holds the weight records (and input
+ * grid) to calibrate with; quantization-aware training uses it to start from its own weight grids.
+ * @throws QrobustError('invalid_quant_spec') when the spec quantizes no activations or no images are given.
+ */
+export function calibrateActivations(
+  graph: LayerGraph,
+  spec: QuantSpec,
+  base: QuantPlan,
+  data: ImageRecords,
+  options: CalibrationOptions = {},
+): QuantPlan {
+  if (!spec.activations) throw new QrobustError('invalid_quant_spec', 'the spec quantizes no activations: nothing to calibrate');
+  if (data.count === 0) throw new QrobustError('invalid_quant_spec', 'quantizing activations needs calibration images (none were given)');
+  return { input: base.input, layers: calibrate(graph, spec, base, data, options) };
 }
 
 /**

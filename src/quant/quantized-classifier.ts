@@ -44,7 +44,9 @@ interface StepTensors {
 /** The weight spec a record was made with (for re-quantizing trainable weights). */
 export function weightSpecOfRecord(record: WeightQuantRecord): WeightQuantSpec {
   if (record.kind === 'float16') return { bits: 'float16', scheme: 'symmetric', granularity: 'per-tensor', kind: 'uniform' };
-  return { bits: record.params.bits, scheme: record.params.scheme, granularity: record.params.granularity, kind: record.kind };
+  // DoReFa's k-bit codes are odd integers on the (k+1)-bit grid.
+  const bits = record.kind === 'dorefa' ? record.params.bits - 1 : record.params.bits;
+  return { bits, scheme: record.params.scheme, granularity: record.params.granularity, kind: record.kind };
 }
 
 export class FakeQuantClassifier implements Classifier {

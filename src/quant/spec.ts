@@ -6,10 +6,17 @@
  *   range ±(2^(k-1)-1) like TFLite int8 weights) or affine grid, per tensor or per output channel; `binary`
  *   (sign(w) × α, α = mean |w| per output channel, XNOR-Net: Rastegari et al. 2016, arXiv 1603.05279);
  *   `ternary` (TWN: Li et al. 2016, arXiv 1605.04711: Δ = 0.7·mean|w|, α = mean of |w| over |w| > Δ);
- *   or `float16`. Biases are never quantized on their own: where the layer input is quantized, the bias is put
- *   on the int32 grid of scale s_in·s_w (Jacob et al. 2018, arXiv 1712.05877).
+ *   `dorefa` k-bit (DoReFa-Net: Zhou et al. 2016, arXiv 1606.06160:
+ *   `α · (2·q_k(tanh(w)/(2·max|tanh w|) + 1/2) − 1)`, 2^k levels and no zero level; the scale α = max|w| per
+ *   tensor or channel is ours: the original relies on
+ *   batch normalization, which the zoo has none of, and with α the quantizer tends to the identity for small
+ *   weights as k grows); or `float16`. Biases are never quantized on their own: where the layer input is
+ *   quantized, the bias is put on the int32 grid of scale s_in·s_w (Jacob et al. 2018, arXiv 1712.05877).
  * - **activations**: the output of every conv2d/dense step (after its fused activation), including the logits
  *   unless the first/last policy says otherwise; ranges come from calibration (min-max, percentile or MSE).
+ *   With `kind: 'dorefa'` the outputs with a fused ReLU are DoReFa's `q_k(clip(x, 0, 1))` instead (a fixed
+ *   affine grid over [0, 1], no calibration; 1 bit gives binary {0, 1} activations); the logits, which are
+ *   signed, are still calibrated. `kind` is left out of the spec when it is `uniform`.
  * - **inputs**: the network input as the first layer sees it (the output of the `Normalize` step), on an
  *   affine grid over the image of the model's pixel range; no calibration is needed.
  * - **firstLast**: what happens to the first and last weight layers, which low-bit papers (DoReFa: Zhou et al.
@@ -21,7 +28,8 @@ import { QrobustError } from '../core/errors.js';
 
 export type QuantScheme = 'symmetric' | 'affine';
 export type Granularity = 'per-tensor' | 'per-channel';
-export type WeightKind = 'uniform' | 'binary' | 'ternary';
+export type WeightKind = 'uniform' | 'binary' | 'ternary' | 'dorefa';
+export type ActivationKind = 'uniform' | 'dorefa';
 export type Rounding = 'nearest' | 'stochastic';
 export type FirstLastPolicy = 'keep-float' | '8-bit' | 'same';
 export type WeightBits = number | 'float16';
@@ -42,6 +50,8 @@ export interface WeightQuantSpec {
 }
 
 export interface ActivationQuantSpec {
+  /** Absent means `uniform` (calibrated ranges); `dorefa`: ReLU outputs on the fixed grid over [0, 1]. */
+  readonly kind?: ActivationKind;
   readonly bits: number;
   readonly scheme: QuantScheme;
   readonly calibration: CalibrationSpec;
@@ -102,12 +112,12 @@ function validateWeights(v: unknown): WeightQuantSpec {
   if (bits !== 'float16' && !isBits(bits)) fail(`weights.bits must be an integer from 1 to 8 (or float16), got ${JSON.stringify(bits)}`);
   const scheme = oneOf(o['scheme'], ['symmetric', 'affine'] as const, 'weights.scheme');
   const granularity = oneOf(o['granularity'], ['per-tensor', 'per-channel'] as const, 'weights.granularity');
-  const kind = oneOf(o['kind'], ['uniform', 'binary', 'ternary'] as const, 'weights.kind');
+  const kind = oneOf(o['kind'], ['uniform', 'binary', 'ternary', 'dorefa'] as const, 'weights.kind');
   if (bits === 'float16' && kind !== 'uniform') fail(`weights.bits 'float16' needs weights.kind 'uniform', got '${kind}'`);
   if (kind === 'binary' && bits !== 1) fail(`weights.kind 'binary' needs weights.bits 1, got ${JSON.stringify(bits)}`);
   if (kind === 'ternary' && bits !== 2) fail(`weights.kind 'ternary' needs weights.bits 2, got ${JSON.stringify(bits)}`);
   if (kind !== 'uniform' && scheme === 'affine') {
-    fail(`weights.kind '${kind}' is symmetric by definition (sign × scale); weights.scheme 'affine' is not allowed`);
+    fail(`weights.kind '${kind}' is symmetric by definition (a scale times a symmetric code); weights.scheme 'affine' is not allowed`);
   }
   if (kind === 'uniform' && bits === 1) {
     fail(`weights.bits 1 needs weights.kind 'binary' (a uniform 1-bit grid has too few levels); use kind 'binary'`);
@@ -132,12 +142,15 @@ function validateCalibration(v: unknown): CalibrationSpec {
 
 function validateActivations(v: unknown): ActivationQuantSpec {
   const o = object(v, 'activations');
-  noUnknownKeys(o, ['bits', 'scheme', 'calibration'], 'activations');
+  noUnknownKeys(o, ['kind', 'bits', 'scheme', 'calibration'], 'activations');
+  const kind = o['kind'] === undefined ? 'uniform' : oneOf(o['kind'], ['uniform', 'dorefa'] as const, 'activations.kind');
   const bits = o['bits'];
   if (!isBits(bits)) fail(`activations.bits must be an integer from 1 to 8, got ${JSON.stringify(bits)}`);
   const scheme = oneOf(o['scheme'], ['symmetric', 'affine'] as const, 'activations.scheme');
   if (scheme === 'symmetric' && bits === 1) fail(`activations.bits 1 needs activations.scheme 'affine' (a symmetric 1-bit grid is {0})`);
-  return { bits, scheme, calibration: validateCalibration(o['calibration']) };
+  if (kind === 'dorefa' && scheme !== 'affine') fail(`activations.kind 'dorefa' needs activations.scheme 'affine' (its grid is [0, 1])`);
+  const calibration = validateCalibration(o['calibration']);
+  return kind === 'dorefa' ? { kind, bits, scheme, calibration } : { bits, scheme, calibration };
 }
 
 function validateInputs(v: unknown): InputQuantSpec {
@@ -247,15 +260,17 @@ export function logitsBits(spec: QuantSpec): number | null {
   }
 }
 
-/** A short label for file names and tables, e.g. `w4-pc`, `wbin`, `w8-a8`, `w2-a2-in8`. */
+/** A short label for file names and tables, e.g. `w4-pc`, `wbin`, `w8-a8`, `w2-a2-in8`, `w2dr-a2dr-in8` (DoReFa). */
 export function specLabel(spec: QuantSpec): string {
   const parts: string[] = [];
   const w = spec.weights;
   if (w) {
-    const bits = w.kind === 'binary' ? 'bin' : w.kind === 'ternary' ? 'ter' : w.bits === 'float16' ? 'f16' : String(w.bits);
-    parts.push(`w${bits}${w.granularity === 'per-channel' && w.kind === 'uniform' && w.bits !== 'float16' ? '-pc' : ''}${w.scheme === 'affine' ? '-aff' : ''}`);
+    const bits =
+      w.kind === 'binary' ? 'bin' : w.kind === 'ternary' ? 'ter' : w.bits === 'float16' ? 'f16' : `${w.bits}${w.kind === 'dorefa' ? 'dr' : ''}`;
+    const perChannel = w.granularity === 'per-channel' && (w.kind === 'uniform' || w.kind === 'dorefa') && w.bits !== 'float16';
+    parts.push(`w${bits}${perChannel ? '-pc' : ''}${w.scheme === 'affine' ? '-aff' : ''}`);
   }
-  if (spec.activations) parts.push(`a${spec.activations.bits}`);
+  if (spec.activations) parts.push(`a${spec.activations.bits}${spec.activations.kind === 'dorefa' ? 'dr' : ''}`);
   if (spec.inputs) parts.push(`in${spec.inputs.bits}`);
   return parts.join('-');
 }

@@ -56,7 +56,7 @@ test('a saved quantized directory reloads to the same fake-quant and integer out
   assert.equal(json.quantization.params.layers.length, 3);
   assert.equal(json.quantization.params.layers[0]!.weights!.kind, 'uniform');
   assert.equal(json.quantization.calibration!.method, 'mse');
-  assert.match(json.quantization.parent.weightsSha256, /^[0-9a-f]{64}$/);
+  assert.match(json.quantization.parent!.weightsSha256, /^[0-9a-f]{64}$/);
   assert.equal(json.testAccuracy, undefined, "the parent's accuracy is not presented as the quantized model's");
 
   const back = await loadQuantizedModel(dir);
