@@ -58,4 +58,31 @@ export {
 
 export * from './quant/index.js';
 
+export {
+  ATTACKS,
+  ATTACK_NAMES,
+  LOSSES,
+  NORMS,
+  attack,
+  attackLoss,
+  getAttack,
+  runAttack,
+  fgsm,
+  bim,
+  pgd,
+  mim,
+  deepfoolAttack,
+  apgdCe,
+  apgdDlr,
+  type AttackOptions,
+  type AttackResult,
+  type AttackSpec,
+  type EpsilonResult,
+  type LossName,
+  type Norm,
+  type RunAttackOptions,
+  type RunAttackResult,
+} from './attacks/index.js';
+export { attackModelDir, type AttackDirOptions, type AttackDirReport, type AttackDirRow, type IntegerCheck } from './attacks/attack-dir.js';
+
 export { runCli } from './cli/main.js';

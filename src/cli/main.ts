@@ -10,8 +10,9 @@ import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { quantizeCommand } from './commands/quantize.js';
+import { attackCommand } from './commands/attack.js';
 
-export const COMMANDS: readonly CommandDef[] = [trainCommand, evalCommand, quantizeCommand, datasetsCommand];
+export const COMMANDS: readonly CommandDef[] = [trainCommand, evalCommand, quantizeCommand, attackCommand, datasetsCommand];
 
 function mainHelp(): string {
   const lines = [

@@ -10,7 +10,7 @@ import { runCli } from '../../src/cli/main.js';
 import { initBackend } from '../../src/backend/backend.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { saveModel } from '../../src/models/io.js';
-import { METADATA_FORMAT, METADATA_VERSION } from '../../src/models/metadata.js';
+import { mnistMeta } from '../fixtures/mnist.js';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { findSiblingMirror } from '../../src/data/index.js';
@@ -121,18 +121,7 @@ test('a shape mismatch between model and dataset: one line, exit 2', async () =>
   const dir = await mkdtemp(join(tmpdir(), 'qrobust-shape-'));
   try {
     const model = buildModel('mlp-tiny', { inputShape: [28, 28, 1], numClasses: 10, mean: [0.5], std: [0.5] }, 1);
-    await saveModel(dir, model, {
-      format: METADATA_FORMAT,
-      version: METADATA_VERSION,
-      dataset: 'mnist',
-      arch: 'mlp-tiny',
-      inputShape: [28, 28, 1],
-      numClasses: 10,
-      preprocessing: { inputRange: [0, 1], mean: [0.5], std: [0.5], layout: 'NHWC' },
-      seed: 1,
-      versions: {},
-      createdAt: new Date(0).toISOString(),
-    });
+    await saveModel(dir, model, mnistMeta('mlp-tiny'));
     model.dispose();
     const r = await cli('eval', dir, '--dataset', 'cifar10', '--n', '10');
     assert.equal(r.code, 2);

@@ -11,26 +11,12 @@ import { trainModel, learningRateAt } from '../../src/models/train.js';
 import { evaluateAccuracy, predictLabels } from '../../src/models/evaluate.js';
 import { saveModel, loadModel } from '../../src/models/io.js';
 import { statisticsFor } from '../../src/models/dataset-statistics.js';
-import { METADATA_FORMAT, METADATA_VERSION, type ModelMetadata } from '../../src/models/metadata.js';
+import { MNIST_SPEC, mnistMeta } from '../fixtures/mnist.js';
 
 await initBackend('wasm');
 const stats = statisticsFor('mnist');
-const spec = { inputShape: [28, 28, 1] as const, numClasses: 10, mean: stats.mean, std: stats.std };
-
-function metaFor(arch: string): ModelMetadata {
-  return {
-    format: METADATA_FORMAT,
-    version: METADATA_VERSION,
-    dataset: 'mnist',
-    arch,
-    inputShape: [28, 28, 1],
-    numClasses: 10,
-    preprocessing: { inputRange: [0, 1], mean: stats.mean, std: stats.std, layout: 'NHWC' },
-    seed: 0,
-    versions: {},
-    createdAt: new Date(0).toISOString(),
-  };
-}
+const spec = MNIST_SPEC;
+const metaFor = mnistMeta;
 
 test('a few hundred Adam steps on real MNIST reach a clearly non-trivial test accuracy', async () => {
   const train = await loadDataset('mnist', 'train', { n: 6400, seed: 1, allowDownload: false });

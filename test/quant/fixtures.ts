@@ -1,28 +1,11 @@
 /** Shared fixtures for the quantization tests: tiny models and metadata, and a briefly trained MNIST MLP. */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { loadDataset } from '../../src/data/index.js';
-import { statisticsFor } from '../../src/models/dataset-statistics.js';
-import { METADATA_FORMAT, METADATA_VERSION, type ModelMetadata } from '../../src/models/metadata.js';
 import { trainModel } from '../../src/models/train.js';
 import { buildModel, type ArchName } from '../../src/models/zoo.js';
 
-const stats = statisticsFor('mnist');
-export const MNIST_SPEC = { inputShape: [28, 28, 1] as const, numClasses: 10, mean: stats.mean, std: stats.std };
-
-export function mnistMeta(arch: string): ModelMetadata {
-  return {
-    format: METADATA_FORMAT,
-    version: METADATA_VERSION,
-    dataset: 'mnist',
-    arch,
-    inputShape: [28, 28, 1],
-    numClasses: 10,
-    preprocessing: { inputRange: [0, 1], mean: stats.mean, std: stats.std, layout: 'NHWC' },
-    seed: 0,
-    versions: {},
-    createdAt: new Date(0).toISOString(),
-  };
-}
+export { MNIST_SPEC, mnistMeta } from '../fixtures/mnist.js';
+import { MNIST_SPEC } from '../fixtures/mnist.js';
 
 /** An untrained zoo model for MNIST. */
 export function untrained(arch: ArchName, seed = 1): tfl.LayersModel {

@@ -1,0 +1,20 @@
+/** The attacks by name. `getAttack` turns an unknown name into an error that lists the valid ones. */
+import { QrobustError } from '../core/errors.js';
+import { apgdCe, apgdDlr } from './apgd.js';
+import { bim } from './bim.js';
+import { deepfoolAttack } from './deepfool.js';
+import { fgsm } from './fgsm.js';
+import { mim } from './mim.js';
+import { pgd } from './pgd.js';
+import type { AttackSpec } from './types.js';
+
+export const ATTACKS: ReadonlyMap<string, AttackSpec> = new Map([fgsm, bim, pgd, mim, apgdCe, apgdDlr, deepfoolAttack].map((a) => [a.name, a]));
+
+export const ATTACK_NAMES: readonly string[] = [...ATTACKS.keys()];
+
+/** The attack registered under `name`. */
+export function getAttack(name: string): AttackSpec {
+  const spec = ATTACKS.get(name.toLowerCase());
+  if (!spec) throw new QrobustError('invalid_option', `unknown attack '${name}' (attacks: ${ATTACK_NAMES.join(', ')})`);
+  return spec;
+}

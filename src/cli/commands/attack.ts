@@ -1,0 +1,98 @@
+/** `qrobust attack`: robust accuracy of a model directory under one attack over a list of ε. */
+import { writeFile } from 'node:fs/promises';
+import { type CommandDef, optBool, optNumber, optString, requireString, EXIT_OK } from '../command.js';
+import { parseBackendName } from '../../backend/backend.js';
+import { QrobustError } from '../../core/errors.js';
+import { attackModelDir, type AttackDirRow } from '../../attacks/attack-dir.js';
+import { ATTACK_NAMES } from '../../attacks/registry.js';
+import type { LossName, Norm } from '../../attacks/types.js';
+
+/** Parses "0.05,0.1,0.2" into numbers; each must be a finite number ≥ 0. */
+export function parseEpsilons(raw: string): number[] {
+  const parts = raw.split(',').map((s) => s.trim());
+  const values = parts.map(Number);
+  values.forEach((v, i) => {
+    if (parts[i] === '' || !Number.isFinite(v) || v < 0) {
+      throw new QrobustError('invalid_option', `--eps: expected a comma-separated list of numbers >= 0, got '${raw}'`);
+    }
+  });
+  return values;
+}
+
+function pct(v: number): string {
+  return `${(v * 100).toFixed(2)}%`.padStart(8);
+}
+
+function formatRow(r: AttackDirRow): string {
+  const cells = [
+    String(r.eps).padEnd(8),
+    pct(r.cleanAccuracy),
+    pct(r.robustAccuracy),
+    pct(r.successRate),
+    (r.meanPerturbation === null ? '-' : r.meanPerturbation.toFixed(4)).padStart(10),
+    r.meanQueries.toFixed(1).padStart(8),
+    r.seconds.toFixed(2).padStart(8),
+  ];
+  if (r.integer) cells.push(pct(r.integer.robustAccuracy), String(r.integer.disagreements).padStart(9));
+  return cells.join('  ');
+}
+
+export const attackCommand: CommandDef = {
+  name: 'attack',
+  summary: 'robust accuracy under an adversarial attack over a list of ε',
+  positionals: [{ name: 'DIR', description: 'model directory (written by train or quantize)', required: true }],
+  options: [
+    { name: 'attack', type: 'string', description: `attack: ${ATTACK_NAMES.join(', ')}`, choices: ATTACK_NAMES, placeholder: 'NAME' },
+    { name: 'norm', type: 'string', description: "threat model (default: the attack's own, linf; l2 for deepfool)", choices: ['linf', 'l2'], placeholder: 'linf|l2' },
+    { name: 'eps', type: 'string', description: 'comma-separated ε list in pixel units', placeholder: 'E1,E2,...', default: '0.05,0.1,0.2,0.3' },
+    { name: 'loss', type: 'string', description: "loss to ascend: cross-entropy, CW margin or DLR (default: the attack's)", choices: ['ce', 'margin', 'dlr'], placeholder: 'ce|margin|dlr' },
+    { name: 'steps', type: 'int', description: "iterations (iterative attacks; default: the attack's)" },
+    { name: 'step-size', type: 'number', description: 'absolute step size (default: relative to ε)' },
+    { name: 'restarts', type: 'int', description: 'random restarts, worst case kept per sample (pgd)' },
+    { name: 'n', type: 'int', description: 'attack a seeded subset of N test images', default: 500 },
+    { name: 'seed', type: 'int', description: 'seed for the subset and the attack', default: 0 },
+    { name: 'grad', type: 'string', description: 'gradient through quantizers (quantized models; default ste)', choices: ['exact', 'ste'], placeholder: 'exact|ste' },
+    { name: 'integer-check', type: 'boolean', description: 're-classify every adversarial example on the integer-exact path' },
+    { name: 'batch-size', type: 'int', description: 'images per attack batch', default: 256 },
+    { name: 'json', type: 'string', description: 'write the report as JSON to FILE', placeholder: 'FILE' },
+    { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
+  ],
+  async run(args, io) {
+    const attackName = requireString(args, 'attack', 'attack');
+    const epsilons = parseEpsilons(optString(args, 'eps')!);
+    const backend = optString(args, 'backend');
+    const integerCheck = optBool(args, 'integer-check');
+    const header = ['eps'.padEnd(8), '   clean', '  robust', ' success', '  mean-pert', ' queries', 'seconds'.padStart(8)];
+    if (integerCheck) header.push('  int-rob', ' disagree');
+    let printed = false;
+    const report = await attackModelDir({
+      dir: args.positionals[0]!,
+      attack: attackName,
+      epsilons,
+      norm: optString(args, 'norm') as Norm | undefined,
+      loss: optString(args, 'loss') as LossName | undefined,
+      steps: optNumber(args, 'steps'),
+      stepSize: optNumber(args, 'step-size'),
+      restarts: optNumber(args, 'restarts'),
+      n: optNumber(args, 'n'),
+      seed: optNumber(args, 'seed'),
+      gradient: optString(args, 'grad') as 'exact' | 'ste' | undefined,
+      integerCheck,
+      batchSize: optNumber(args, 'batch-size'),
+      dataDir: optString(args, 'data-dir'),
+      backend: backend ? parseBackendName(backend) : undefined,
+      onEpsilon: (row) => {
+        if (!printed) io.stdout.write(header.join('  ') + '\n');
+        printed = true;
+        io.stdout.write(formatRow(row) + '\n');
+      },
+    });
+    const json = optString(args, 'json');
+    if (json) await writeFile(json, JSON.stringify(report, null, 2) + '\n');
+    const c = report.config;
+    io.stderr.write(
+      `${report.attack} (${[c.norm, c.loss].filter(Boolean).join(', ')}) on ${report.model} [${c.classifier}], ${c.dataset.name} test (${c.dataset.variant}), n = ${c.n}, seed ${c.seed}\n`,
+    );
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { initBackend } from '../../src/backend/backend.js';
+import { loadDataset } from '../../src/data/index.js';
+import { loadModel, saveModel } from '../../src/models/io.js';
+import { runCli } from '../../src/cli/main.js';
+import { isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';
+import { saveQuantizedModel } from '../../src/quant/quantized-dir.js';
+import { makeQuantSpec } from '../../src/quant/spec.js';
+import { parseEpsilons } from '../../src/cli/commands/attack.js';
+import { tf } from '../../src/backend/tf.js';
+import { loadClassifier } from '../../src/quant/load-classifier.js';
+import { runAttack } from '../../src/attacks/index.js';
+import type { AttackDirReport } from '../../src/attacks/attack-dir.js';
+import { mnistMeta } from '../quant/fixtures.js';
+import { tinyMnistModel } from './fixtures.js';
+
+await initBackend('wasm');
+const root = await mkdtemp(join(tmpdir(), 'qrobust-attack-'));
+const floatDir = join(root, 'mlp-tiny');
+const quantDir = join(root, 'w8');
+{
+  const model = await tinyMnistModel();
+  await saveModel(floatDir, model, mnistMeta('mlp-tiny'));
+  model.dispose();
+  const loaded = await loadModel(floatDir);
+  const calib = await loadDataset('mnist', 'train', { n: 200, seed: 21, allowDownload: false });
+  const qm = quantizeModel(loaded, makeQuantSpec({ weights: { bits: 8 }, activations: { bits: 8 }, inputs: { bits: 8 } }), calib, { source: { dataset: 'mnist', split: 'train', n: 200, seed: 21 } });
+  loaded.model.dispose();
+  await saveQuantizedModel(quantDir, qm, { parentDir: floatDir, integerExecutable: isIntegerExecutable(qm) });
+}
+
+test.after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await runCli(argv, { stdout, stderr });
+  return { code, out, err };
+}
+
+test('attack on a float model prints a table and writes the JSON report', async () => {
+  const file = join(root, 'pgd.json');
+  const r = await cli(['attack', floatDir, '--attack', 'pgd', '--eps', '0,0.1', '--steps', '5', '--n', '32', '--seed', '3', '--json', file]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^eps\s+clean\s+robust/);
+  assert.equal(r.out.trim().split('\n').length, 3);
+  const report = JSON.parse(await readFile(file, 'utf8')) as AttackDirReport;
+  assert.equal(report.attack, 'pgd');
+  assert.equal(report.path, 'float32');
+  assert.deepEqual(report.results.map((row) => row.eps), [0, 0.1]);
+  const [zero, big] = report.results;
+  assert.equal(zero!.robustAccuracy, zero!.cleanAccuracy);
+  assert.ok(big!.robustAccuracy < big!.cleanAccuracy);
+  assert.equal(report.config.n, 32);
+  assert.equal(report.config.seed, 3);
+  assert.equal(report.config.steps, 5);
+  assert.equal(report.config.dataset.name, 'mnist');
+  assert.ok(report.config.versions['qrobust']);
+});
+
+test('deepfool runs from the CLI with its own defaults (L2, no loss)', async () => {
+  const file = join(root, 'deepfool.json');
+  const r = await cli(['attack', floatDir, '--attack', 'deepfool', '--eps', '0.5,2', '--steps', '5', '--n', '16', '--json', file]);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(await readFile(file, 'utf8')) as AttackDirReport;
+  assert.equal(report.config.norm, 'l2');
+  assert.equal(report.config.loss, null);
+  assert.ok(report.results[1]!.robustAccuracy <= report.results[0]!.robustAccuracy);
+  const bad = await cli(['attack', floatDir, '--attack', 'deepfool', '--loss', 'margin', '--n', '4']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /deepfool: unknown option 'loss'/);
+});
+
+test('attack on a quantized model with --integer-check reports both robust accuracies and disagreements', async () => {
+  const file = join(root, 'fgsm-q.json');
+  const r = await cli(['attack', quantDir, '--attack', 'fgsm', '--eps', '0.05,0.2', '--n', '32', '--grad', 'ste', '--integer-check', '--json', file]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /int-rob\s+disagree/);
+  const report = JSON.parse(await readFile(file, 'utf8')) as AttackDirReport;
+  assert.equal(report.path, 'fake-quant');
+  assert.equal(report.config.gradient, 'ste');
+  for (const row of report.results) {
+    assert.ok(row.integer, 'integer check missing');
+    assert.ok(row.integer.robustAccuracy >= 0 && row.integer.robustAccuracy <= 1);
+    assert.ok(Number.isInteger(row.integer.disagreements) && row.integer.disagreements <= 32);
+  }
+});
+
+test('fake-quant model: exact gradients are zero through the quantizers (FGSM cannot move), STE gradients attack; no leak', async () => {
+  const data = await loadDataset('mnist', 'test', { n: 32, seed: 30, allowDownload: false });
+  const x = tf.tensor4d(Float32Array.from(data.pixels, (p) => p / 255), [data.count, ...data.shape]);
+  const labels = Int32Array.from(data.labels);
+  const robust: Record<string, number> = {};
+  for (const gradient of ['exact', 'ste'] as const) {
+    const { classifier } = await loadClassifier(quantDir, { gradient });
+    const before = tf.memory().numTensors;
+    const r = runAttack('fgsm', classifier, x, labels, { epsilons: [0.15] });
+    robust[gradient] = r.results[0]!.robustAccuracy;
+    if (gradient === 'exact') assert.ok(r.results[0]!.linf.every((v) => v === 0), 'exact gradients should be zero (gradient masking)');
+    else assert.ok(r.results[0]!.robustAccuracy < r.cleanAccuracy);
+    r.dispose();
+    assert.equal(tf.memory().numTensors, before, `${gradient}: tensors leaked`);
+    classifier.dispose();
+  }
+  assert.ok(robust['ste']! < robust['exact']!);
+  x.dispose();
+});
+
+test('usage errors: unknown attack, bad ε list, options the attack lacks, integer check on a float model', async () => {
+  let r = await cli(['attack', floatDir, '--attack', 'deepfoo']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--attack: expected one of fgsm, bim, pgd, mim, apgd-ce, apgd-dlr, deepfool, got 'deepfoo'/);
+  r = await cli(['attack', floatDir, '--attack', 'pgd', '--eps', '0.1,-2']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--eps: expected a comma-separated list of numbers >= 0, got '0.1,-2'/);
+  r = await cli(['attack', floatDir, '--attack', 'fgsm', '--steps', '3', '--n', '4']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /fgsm takes no steps option/);
+  r = await cli(['attack', floatDir, '--attack', 'pgd', '--integer-check', '--n', '4']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /full-precision model; --integer-check needs a quantized model/);
+  r = await cli(['attack', floatDir, '--attack', 'pgd', '--steps', '0', '--n', '4']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /pgd: expected steps >= 1/);
+  assert.deepEqual(parseEpsilons('0.05, 0.1'), [0.05, 0.1]);
+});
