@@ -49,7 +49,7 @@ export const parallelThroughput: Benchmark = {
       benchmark: 'parallel-throughput',
       title: 'MNIST CNN throughput on worker threads (data-parallel shards of each batch)',
       unit: 'img/s',
-      variants: ['1 thread', '2 threads'],
+      variants: ['2 threads', '1 thread'],
       rows,
       config: { batch: BATCH, backend: 'wasm', simd: info.simd, tfjs: tf.version_core, node: process.version },
     };
