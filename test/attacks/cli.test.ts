@@ -1,13 +1,12 @@
 import { test } from 'node:test';
+import { runCliCaptured } from '../fixtures/cli.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { initBackend } from '../../src/backend/backend.js';
 import { loadDataset } from '../../src/data/index.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
-import { runCli } from '../../src/cli/main.js';
 import { isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';
 import { saveQuantizedModel } from '../../src/quant/quantized-dir.js';
 import { makeQuantSpec } from '../../src/quant/spec.js';
@@ -38,16 +37,7 @@ test.after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out, err };
-}
+const cli = runCliCaptured;
 
 test('attack on a float model prints a table and writes the JSON report', async () => {
   const file = join(root, 'pgd.json');

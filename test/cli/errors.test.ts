@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../../src/cli/main.js';
+import { runCliCaptured } from '../fixtures/cli.js';
 import { initBackend } from '../../src/backend/backend.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { saveModel } from '../../src/models/io.js';
@@ -15,19 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { findSiblingMirror } from '../../src/data/index.js';
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
-
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out: stdout.text, err: stderr.text };
+  return runCliCaptured(argv);
 }
 
 function oneLine(err: string): void {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
+import { runCliCaptured } from '../fixtures/cli.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { initBackend } from '../../src/backend/backend.js';
 import { tf } from '../../src/backend/tf.js';
 import { QrobustError } from '../../src/core/errors.js';
@@ -11,7 +11,6 @@ import { loadDataset } from '../../src/data/index.js';
 import { classifierLogits } from '../../src/models/classifier.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
 import { evaluateModelDir } from '../../src/models/evaluate-dir.js';
-import { runCli } from '../../src/cli/main.js';
 import { IntegerClassifier } from '../../src/quant/integer/integer-classifier.js';
 import { loadClassifier } from '../../src/quant/load-classifier.js';
 import { fakeQuantClassifier, integerClassifier, isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';
@@ -32,16 +31,7 @@ test.after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out, err };
-}
+const cli = runCliCaptured;
 
 test('a saved quantized directory reloads to the same fake-quant and integer outputs', async () => {
   const loaded = await loadModel(parent);

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
+import { runCliCaptured } from '../fixtures/cli.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { initBackend } from '../../src/backend/backend.js';
 import { tf } from '../../src/backend/tf.js';
 import { Rng } from '../../src/core/rng.js';
-import { runCli } from '../../src/cli/main.js';
 import { loadDataset } from '../../src/data/index.js';
 import { makeBatch } from '../../src/models/batch.js';
 import { argmaxRows, classifierAccuracy, classifierLogits } from '../../src/models/classifier.js';
@@ -40,16 +39,7 @@ test.after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out, err };
-}
+const cli = runCliCaptured;
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
