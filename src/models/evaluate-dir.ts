@@ -2,6 +2,7 @@
  * The library function behind `qrobust eval`: clean accuracy of a saved model on a dataset split. Plain and
  * quantized directories alike (a quantized one runs its fake-quant path, or with `integer` its integer path).
  */
+import type { RequantRounding } from '../quant/integer/fixed-point.js';
 import { initBackend, type BackendName } from '../backend/backend.js';
 import { loadDataset } from '../data/index.js';
 import { QrobustError } from '../core/errors.js';
@@ -20,7 +21,7 @@ export interface EvaluateDirOptions {
   /** Run the integer-exact path (quantized models only). */
   readonly integer?: boolean;
   /** Requantization rounding on the integer path (default 'double', TFLite's default build). */
-  readonly rounding?: 'double' | 'single';
+  readonly rounding?: RequantRounding;
   readonly dataDir?: string;
   readonly backend?: BackendName;
 }

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { type CommandDef, optBool, optNumber, optString, EXIT_OK } from '../command.js';
 import { evaluateModelDir } from '../../models/evaluate-dir.js';
 import { parseBackendName } from '../../backend/backend.js';
+import type { RequantRounding } from '../../quant/integer/fixed-point.js';
 
 export const evalCommand: CommandDef = {
   name: 'eval',
@@ -17,8 +18,8 @@ export const evalCommand: CommandDef = {
     {
       name: 'rounding',
       type: 'string',
-      description: "integer requantization rounding: double (TFLite's default) or single (TFLite Micro)",
-      choices: ['double', 'single'],
+      description: "integer requantization rounding: double (TFLite's default), single (TFLite Micro) or onnxruntime (ONNX Runtime's float requantization)",
+      choices: ['double', 'single', 'onnxruntime'],
     },
     { name: 'json', type: 'string', description: 'write the result as JSON to FILE', placeholder: 'FILE' },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
@@ -32,7 +33,7 @@ export const evalCommand: CommandDef = {
       n: optNumber(args, 'n'),
       seed: optNumber(args, 'seed'),
       integer: optBool(args, 'integer'),
-      rounding: optString(args, 'rounding') as 'double' | 'single' | undefined,
+      rounding: optString(args, 'rounding') as RequantRounding | undefined,
       dataDir: optString(args, 'data-dir'),
       backend: backend ? parseBackendName(backend) : undefined,
     });

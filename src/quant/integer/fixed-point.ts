@@ -131,8 +131,21 @@ export function multiplyByQuantizedMultiplierSingleRounding(x: number, multiplie
   return Math.floor((productHi + POW2[d - 1]!) / POW2[d]!);
 }
 
-/** Which requantization rounding the integer path uses: TFLite's default (double) or TFLITE_SINGLE_ROUNDING. */
-export type RequantRounding = 'double' | 'single';
+/**
+ * Which requantization the integer path uses: TFLite's default fixed-point form ('double': two roundings),
+ * TFLITE_SINGLE_ROUNDING ('single'), or ONNX Runtime's ('onnxruntime': the int32 accumulator converted to
+ * float32, multiplied by the float32 multiplier s_in·s_w/s_out, rounded half to even, as its QLinearConv and
+ * QLinearMatMul kernels do; its QuantizeLinear also rounds half to even).
+ */
+export type RequantRounding = 'double' | 'single' | 'onnxruntime';
+
+/** Rounds half to even (IEEE 754's default mode, C's `nearbyint`); never returns −0. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  const r = d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+  return r === 0 ? 0 : r;
+}
 
 /** BigInt statement of `multiplyByQuantizedMultiplierSingleRounding`. */
 export function multiplyByQuantizedMultiplierSingleRoundingReference(x: number, multiplier: number, shift: number): number {

@@ -6,11 +6,15 @@
  * integer (|sum| < 2^53); the accumulator plus bias is then taken modulo 2^32 as an int32 register holds it.
  */
 import { roundHalfAway } from '../quantizer.js';
-import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierSingleRounding } from './fixed-point.js';
+import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierSingleRounding, roundHalfEven } from './fixed-point.js';
 import type { IntConvOp, IntDenseOp, IntMaxPoolOp, IntegerProgram, QuantizeInputOp, Requant } from './program.js';
 
-/** Quantizes one image of float pixels to input codes, mirroring the float32 arithmetic of the fake path. */
-export function quantizeInput(op: QuantizeInputOp, pixels: Float32Array, offset: number, out: Int16Array): void {
+/**
+ * Quantizes one image of float pixels to input codes, mirroring the float32 arithmetic of the fake path
+ * (rounding half away from zero), or, with `halfEven`, ONNX Runtime's QuantizeLinear (round(x / s) half to even,
+ * then + zp).
+ */
+export function quantizeInput(op: QuantizeInputOp, pixels: Float32Array, offset: number, out: Int16Array, halfEven = false): void {
   const { params, mean, invStd, channels } = op;
   const scale = params.scale[0]!;
   const zp = params.zeroPoint[0]!;
@@ -20,7 +24,7 @@ export function quantizeInput(op: QuantizeInputOp, pixels: Float32Array, offset:
       const c = mean.length === 1 ? 0 : i % channels;
       z = Math.fround(Math.fround(z - mean[c]!) * invStd[c]!);
     }
-    const q = roundHalfAway(Math.fround(Math.fround(z / scale) + zp));
+    const q = halfEven ? roundHalfEven(Math.fround(z / scale)) + zp : roundHalfAway(Math.fround(Math.fround(z / scale) + zp));
     out[i] = q < params.qmin ? params.qmin : q > params.qmax ? params.qmax : q;
   }
 }
@@ -28,10 +32,13 @@ export function quantizeInput(op: QuantizeInputOp, pixels: Float32Array, offset:
 function requantize(acc: number, c: number, r: Requant): number {
   const k = r.multiplier.length === 1 ? 0 : c;
   const x = acc | 0;
-  const v =
-    (r.rounding === 'double'
+  const scaled =
+    r.rounding === 'double'
       ? multiplyByQuantizedMultiplier(x, r.multiplier[k]!, r.shift[k]!)
-      : multiplyByQuantizedMultiplierSingleRounding(x, r.multiplier[k]!, r.shift[k]!)) + r.outZeroPoint;
+      : r.rounding === 'single'
+        ? multiplyByQuantizedMultiplierSingleRounding(x, r.multiplier[k]!, r.shift[k]!)
+        : roundHalfEven(Math.fround(Math.fround(x) * r.realMultiplier[k]!));
+  const v = scaled + r.outZeroPoint;
   return v < r.lo ? r.lo : v > r.hi ? r.hi : v;
 }
 
@@ -226,7 +233,7 @@ export function runIntegerProgram(prog: IntegerProgram, pixels: Float32Array, n:
   const patch = new Float64Array(maxPatch);
   const result = new Int16Array(n * prog.outputSize);
   for (let img = 0; img < n; img++) {
-    quantizeInput(prog.prologue, pixels, img * inSize, a);
+    quantizeInput(prog.prologue, pixels, img * inSize, a, prog.rounding === 'onnxruntime');
     let size = inSize;
     for (const op of prog.ops) {
       switch (op.op) {

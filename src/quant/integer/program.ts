@@ -45,6 +45,20 @@ export interface Requant {
   readonly lo: number;
   readonly hi: number;
   readonly rounding: RequantRounding;
+  /**
+   * The float32 multipliers fround(fround(s_in·s_w)/s_out) per output channel, which the 'onnxruntime' rounding
+   * uses (in ONNX Runtime's order of operations).
+   */
+  readonly realMultiplier: Float32Array;
+}
+
+/** The real-valued grids of a weight layer, for exporting it (e.g. as ONNX QLinearConv) with its exact parameters. */
+export interface OpGrids {
+  readonly inputScale: number;
+  /** Per output channel (length 1 when the weights are per tensor). */
+  readonly weightScale: Float32Array;
+  readonly weightZeroPoint: Int32Array;
+  readonly outputScale: number;
 }
 
 export interface IntDenseOp {
@@ -57,6 +71,7 @@ export interface IntDenseOp {
   readonly bias: Int32Array;
   readonly inZeroPoint: number;
   readonly requant: Requant;
+  readonly grids: OpGrids;
 }
 
 export interface IntConvOp {
@@ -73,6 +88,7 @@ export interface IntConvOp {
   readonly bias: Int32Array;
   readonly inZeroPoint: number;
   readonly requant: Requant;
+  readonly grids: OpGrids;
 }
 
 export interface IntMaxPoolOp {
@@ -93,7 +109,7 @@ export interface IntReluOp {
 export type IntOp = IntDenseOp | IntConvOp | IntMaxPoolOp | IntReluOp;
 
 export interface IntegerProgram {
-  /** The requantization rounding (TFLite's default 'double', or 'single' as TFLite Micro builds it). */
+  /** The requantization rounding (TFLite's default 'double', 'single' as TFLite Micro builds it, or 'onnxruntime'). */
   readonly rounding: RequantRounding;
   readonly inputShape: readonly [number, number, number];
   readonly prologue: QuantizeInputOp;
@@ -193,10 +209,12 @@ function compileWeightStep(ps: PreparedStep, s: Conv2DStep | DenseStep, rounding
   const sOut = ps.output.scale[0]!;
   const multiplier = new Int32Array(wp.scale.length);
   const shift = new Int32Array(wp.scale.length);
+  const realMultiplier = new Float32Array(wp.scale.length);
   wp.scale.forEach((sw, c) => {
     const m = quantizeMultiplier((sIn * sw) / sOut);
     multiplier[c] = m.multiplier;
     shift[c] = m.shift;
+    realMultiplier[c] = Math.fround(Math.fround(sIn * sw) / sOut);
   });
   const outZeroPoint = ps.output.zeroPoint[0]!;
   const requant: Requant = {
@@ -206,11 +224,18 @@ function compileWeightStep(ps: PreparedStep, s: Conv2DStep | DenseStep, rounding
     lo: s.activation === 'relu' ? Math.max(ps.output.qmin, outZeroPoint) : ps.output.qmin,
     hi: ps.output.qmax,
     rounding,
+    realMultiplier,
   };
   const bias = ps.biasCodes!;
   const inZeroPoint = ps.inputParams.zeroPoint[0]!;
+  const grids: OpGrids = {
+    inputScale: sIn,
+    weightScale: Float32Array.from(wp.scale),
+    weightZeroPoint: Int32Array.from(wp.zeroPoint),
+    outputScale: sOut,
+  };
   if (s.kind === 'dense') {
-    return { op: 'dense', name: s.name, inSize: s.kernelShape[0], outSize: co, weights, bias, inZeroPoint, requant };
+    return { op: 'dense', name: s.name, inSize: s.kernelShape[0], outSize: co, weights, bias, inZeroPoint, requant, grids };
   }
   const [h, w] = s.inputShape as [number, number, number];
   const [kh, kw] = s.kernelShape;
@@ -227,5 +252,6 @@ function compileWeightStep(ps: PreparedStep, s: Conv2DStep | DenseStep, rounding
     bias,
     inZeroPoint,
     requant,
+    grids,
   };
 }
