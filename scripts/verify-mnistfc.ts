@@ -1,0 +1,163 @@
+/**
+ * VNN-COMP 2021 `mnistfc` with `auto` (IBP → CROWN → PGD on the IR → MILP on HiGHS): every instance of
+ * instances.csv under a per-instance time limit (theirs, 120 s / 300 s, or less with --timeout), answers
+ * compared with expected.csv (consensus of the competition's tools, plus checked witnesses). Counterexamples are
+ * re-checked in float64 on the IR and in float32 by onnxruntime on the ONNX file.
+ *
+ *   node dist/scripts/verify-mnistfc.js [BENCH_DIR] [--timeout S] [--out DIR] [--nets 256x2,256x4] [--seed 0]
+ *
+ * BENCH_DIR defaults to `shared/benchmarks/mnistfc` beside the checkout (found the way the tests find
+ * `shared/datasets`). Writes DIR/results.json (every instance, with stage timings) and DIR/table.md.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { versions } from '../src/core/versions.js';
+import { findSiblingMirror } from '../src/data/locate.js';
+import { verifyProblemAuto, type AutoResult } from '../src/verify/auto.js';
+import { irFromOnnx } from '../src/verify/from-onnx.js';
+import type { NetworkIR } from '../src/verify/ir.js';
+import { onnxModelCheck } from '../src/verify/onnx-check.js';
+import { readVnnlib } from '../src/verify/vnnlib.js';
+import type { ModelCheck } from '../src/verify/counterexample.js';
+
+interface Row {
+  readonly onnx: string;
+  readonly vnnlib: string;
+  readonly theirTimeout: number;
+  readonly timeout: number;
+  readonly expected: string;
+  readonly verdict: string;
+  readonly method: string;
+  readonly seconds: number;
+  /** CPU seconds of this process (user + system) for the instance: the machine is shared, wall time is not all ours. */
+  readonly cpuSeconds: number;
+  readonly contradicts: boolean;
+  readonly stages: AutoResult['stages'];
+  readonly reason?: string;
+}
+
+function parseArgs(argv: string[]): { dir: string | null; timeout: number; out: string; nets: string[] | null; seed: number } {
+  let dir: string | null = null;
+  let timeout = Infinity;
+  let out = 'runs/verify-mnistfc';
+  let nets: string[] | null = null;
+  let seed = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--timeout') timeout = Number(argv[++i]);
+    else if (a === '--out') out = argv[++i]!;
+    else if (a === '--nets') nets = argv[++i]!.split(',');
+    else if (a === '--seed') seed = Number(argv[++i]);
+    else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+    else dir = a;
+  }
+  if (!(timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
+  return { dir, timeout, out, nets, seed };
+}
+
+/** `shared/benchmarks/mnistfc` next to the dataset mirror the tests use. */
+function defaultBenchDir(): string | null {
+  const mirror = findSiblingMirror();
+  if (!mirror) return null;
+  const candidate = join(dirname(mirror), 'benchmarks', 'mnistfc');
+  return existsSync(candidate) ? candidate : null;
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const dir = args.dir ? resolve(args.dir) : defaultBenchDir();
+  if (!dir) throw new Error('mnistfc benchmark folder not found: pass it as the first argument');
+  const instances = (await readFile(join(dir, 'instances.csv'), 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const [onnx, vnnlib, t] = l.split(',');
+      return { onnx: onnx!, vnnlib: vnnlib!, timeout: Number(t) };
+    });
+  const expected = new Map(
+    (await readFile(join(dir, 'expected.csv'), 'utf8'))
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => {
+        const f = l.split(',');
+        return [`${f[0]},${f[1]}`, f[2]!] as const;
+      }),
+  );
+  await mkdir(args.out, { recursive: true });
+  const nets = new Map<string, { ir: NetworkIR; check: ModelCheck | null; reason?: string }>();
+  const rows: Row[] = [];
+  for (const inst of instances) {
+    if (args.nets && !args.nets.some((n) => inst.onnx.includes(n))) continue;
+    let net = nets.get(inst.onnx);
+    if (!net) {
+      const ir = await irFromOnnx(join(dir, inst.onnx));
+      const ort = await onnxModelCheck(join(dir, inst.onnx), ir.inputSize);
+      net = { ir, check: ort.check, ...(ort.reason ? { reason: ort.reason } : {}) };
+      nets.set(inst.onnx, net);
+      if (!ort.check) process.stderr.write(`${inst.onnx}: ${ort.reason}\n`);
+    }
+    const problem = await readVnnlib(join(dir, inst.vnnlib));
+    const timeout = Math.min(inst.timeout, args.timeout);
+    const cpu0 = process.cpuUsage();
+    const r = await verifyProblemAuto(net.ir, problem, { timeLimit: timeout, seed: args.seed, ...(net.check ? { modelCheck: net.check } : {}) });
+    const cpu = process.cpuUsage(cpu0);
+    const exp = expected.get(`${inst.onnx},${inst.vnnlib}`) ?? 'unknown';
+    const contradicts = (r.verdict === 'sat' && exp === 'unsat') || (r.verdict === 'unsat' && exp === 'sat');
+    const row: Row = {
+      onnx: inst.onnx,
+      vnnlib: inst.vnnlib,
+      theirTimeout: inst.timeout,
+      timeout,
+      expected: exp,
+      verdict: r.verdict,
+      method: r.method,
+      seconds: r.seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      contradicts,
+      stages: r.stages,
+      ...(r.reason ? { reason: r.reason } : {}),
+    };
+    rows.push(row);
+    process.stdout.write(`${inst.onnx} ${inst.vnnlib} expected ${exp} got ${r.verdict} (${r.method}) ${r.seconds.toFixed(2)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)${contradicts ? '  CONTRADICTION' : ''}\n`);
+    await writeFile(join(args.out, 'results.json'), JSON.stringify({ benchmark: dir, timeout: args.timeout, seed: args.seed, versions: versions(), rows }, null, 2) + '\n');
+  }
+  const lines = [
+    `| net | instances | expected sat / unsat / unknown | solved sat | solved unsat | timeout / unknown | contradictions | median s (solved) | mean s (all) | mean CPU s (all) |`,
+    `|---|---|---|---|---|---|---|---|---|---|`,
+  ];
+  for (const onnx of [...new Set(rows.map((r) => r.onnx))]) {
+    const rs = rows.filter((r) => r.onnx === onnx);
+    const count = (f: (r: Row) => boolean): number => rs.filter(f).length;
+    const solved = rs.filter((r) => r.verdict === 'sat' || r.verdict === 'unsat');
+    lines.push(
+      `| ${onnx.replace('.onnx', '')} | ${rs.length} | ${count((r) => r.expected === 'sat')} / ${count((r) => r.expected === 'unsat')} / ${count((r) => r.expected === 'unknown')} | ` +
+        `${count((r) => r.verdict === 'sat')} | ${count((r) => r.verdict === 'unsat')} | ${count((r) => r.verdict !== 'sat' && r.verdict !== 'unsat')} | ${count((r) => r.contradicts)} | ` +
+        `${median(solved.map((r) => r.seconds)).toFixed(2)} | ${(rs.reduce((a, r) => a + r.seconds, 0) / rs.length).toFixed(2)} | ${(rs.reduce((a, r) => a + r.cpuSeconds, 0) / rs.length).toFixed(2)} |`,
+    );
+  }
+  const byMethod = new Map<string, number>();
+  for (const r of rows) if (r.verdict === 'sat' || r.verdict === 'unsat') byMethod.set(`${r.verdict} by ${r.method}`, (byMethod.get(`${r.verdict} by ${r.method}`) ?? 0) + 1);
+  lines.push('', `Decided by: ${[...byMethod.entries()].map(([k, v]) => `${k}: ${v}`).join(', ')}.`);
+  lines.push('', '| net | property | expected | answer | method | seconds | CPU s |', '|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    lines.push(`| ${r.onnx.replace('.onnx', '')} | ${r.vnnlib.replace('.vnnlib', '')} | ${r.expected} | ${r.verdict} | ${r.method} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} |`);
+  }
+  await writeFile(join(args.out, 'table.md'), lines.join('\n') + '\n');
+  process.stdout.write(lines.slice(0, 2 + nets.size + 2).join('\n') + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`verify-mnistfc: ${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,253 @@
+/**
+ * `auto`: cheap sound methods first, a falsifier next, a complete method last, within one time limit per
+ * case (the strategy of every competitive verifier since VNN-COMP 2021):
+ *
+ * 1. interval bounds (IBP): a disjunct with a constraint whose lower bound is > 0 is infeasible;
+ * 2. CROWN / alpha-CROWN lower bounds of the property's own constraints (`crownSpecLowerBounds`);
+ * 3. an attack: PGD on the IR's margin (float IRs), or the integer program judged on float32 pixels with the
+ *    fake-quant IR's gradients (integer programs);
+ * 4. the complete method on the disjuncts still open: MILP on HiGHS (default) or SMT on Z3 for float IRs, SMT
+ *    (default) or MILP for integer programs, bit-precisely.
+ *
+ * `unsat` only ever comes from a sound stage (1, 2, 4) and `sat` only with a re-checked counterexample (3, 4);
+ * the result names the stage that decided (`method`) and records every stage's time.
+ */
+import { crownBounds, crownSpecLowerBounds, type CrownOptions } from './crown.js';
+import { confirmCounterexample, type ModelCheck } from './counterexample.js';
+import { intervalBounds } from './ibp.js';
+import { attackIR } from './ir-attack.js';
+import type { NetworkIR } from './ir.js';
+import { attackInteger } from './integer/attack.js';
+import type { IntegerVerificationCase } from './integer/integer-case.js';
+import { integerCrownBounds } from './integer/crown-bounds.js';
+import { integerIntervalBounds, type IntegerBounds } from './integer/interval.js';
+import { integerRelaxation } from './integer/relaxation.js';
+import { verifyIntegerCaseMilp } from './milp/verify-integer-milp.js';
+import { verifyCaseMilp } from './milp/verify-milp.js';
+import type { LinearConstraint, NetworkBounds, VerificationCase, VerificationProblem, VerificationResult } from './property.js';
+import type { RequantEncoding } from './smt/encode-integer.js';
+import { verifyCaseSmt, verifyIntegerCaseSmt } from './smt/verify-smt.js';
+
+export type CompleteMethod = 'milp' | 'smt';
+
+export interface StageRecord {
+  readonly stage: string;
+  readonly seconds: number;
+  /** What the stage established, e.g. "3/9 disjuncts infeasible" or "counterexample". */
+  readonly outcome: string;
+}
+
+export interface AutoResult extends VerificationResult {
+  readonly stages: readonly StageRecord[];
+}
+
+export interface AutoOptions {
+  /** Seconds per case (default 60). */
+  readonly timeLimit?: number;
+  readonly seed?: number;
+  /** The complete method (default 'milp' for float IRs, 'smt' for integer programs); 'none' stops after the attack. */
+  readonly complete?: CompleteMethod | 'none';
+  /** Skip the attack stage. */
+  readonly noAttack?: boolean;
+  /** Stop after this bound stage (its verdict or `unknown`): the single-method modes of `qrobust verify`. */
+  readonly upTo?: 'ibp' | 'crown';
+  readonly crown?: CrownOptions;
+  /** The model itself, for re-checking counterexamples of float IRs. */
+  readonly modelCheck?: ModelCheck;
+}
+
+export interface IntegerAutoOptions extends Omit<AutoOptions, 'modelCheck' | 'crown'> {
+  /** The fake-quant IR of the same model: its straight-through gradients guide the attack. */
+  readonly guide?: NetworkIR;
+  /** Requantization encoding for SMT (default 'threshold'). */
+  readonly encoding?: RequantEncoding;
+}
+
+/** Lower bound of c·y + o over an output box. */
+function boxLower(c: LinearConstraint, lo: ArrayLike<number>, hi: ArrayLike<number>): number {
+  let s = c.offset;
+  for (let i = 0; i < c.coeffs.length; i++) {
+    const a = c.coeffs[i]!;
+    if (a > 0) s += a * lo[i]!;
+    else if (a < 0) s += a * hi[i]!;
+  }
+  return s;
+}
+
+function countTrue(a: readonly boolean[]): number {
+  return a.filter(Boolean).length;
+}
+
+/** Decides one case of a float IR. */
+export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: AutoOptions = {}): Promise<AutoResult> {
+  const t0 = performance.now();
+  const limit = o.timeLimit ?? 60;
+  const deadline = t0 + limit * 1000;
+  const stages: StageRecord[] = [];
+  const elapsed = (): number => (performance.now() - t0) / 1000;
+  const disjuncts = vcase.unsafe.disjuncts;
+  const closed = disjuncts.map(() => false);
+  let st = performance.now();
+  const mark = (stage: string, outcome: string): void => {
+    stages.push({ stage, seconds: (performance.now() - st) / 1000, outcome });
+    st = performance.now();
+  };
+  const done = (r: Omit<AutoResult, 'stages' | 'seconds'>): AutoResult => ({ ...r, seconds: elapsed(), stages });
+
+  // 1. Interval bounds.
+  const ibp = intervalBounds(ir, vcase.input);
+  const out = ibp.steps[ibp.steps.length - 1]!;
+  disjuncts.forEach((conj, d) => {
+    if (conj.some((c) => boxLower(c, out.lower, out.upper) > 0)) closed[d] = true;
+  });
+  mark('ibp', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
+  if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'ibp' });
+  if (o.upTo === 'ibp') return done({ verdict: 'unknown', method: 'ibp', reason: 'interval bounds do not decide it' });
+
+  // 2. CROWN on the property's constraints (those of open disjuncts).
+  const rows: { d: number; c: LinearConstraint }[] = [];
+  disjuncts.forEach((conj, d) => {
+    if (!closed[d]) for (const c of conj) rows.push({ d, c });
+  });
+  const lower = crownSpecLowerBounds(ir, vcase.input, rows.map((r) => r.c), o.crown);
+  rows.forEach((r, k) => {
+    if (lower[k]! > 0) closed[r.d] = true;
+  });
+  mark('crown', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
+  if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'crown' });
+  if (o.upTo === 'crown') return done({ verdict: 'unknown', method: 'crown', reason: 'CROWN bounds do not decide it' });
+
+  // 3. Attack.
+  let order = disjuncts.map((_, d) => d);
+  if (!o.noAttack) {
+    const openCase: VerificationCase = { input: vcase.input, unsafe: { disjuncts: disjuncts.filter((_, d) => !closed[d]) } };
+    const atk = attackIR(ir, openCase, { seed: o.seed ?? 0, deadline: Math.min(deadline, performance.now() + Math.max(1000, limit * 100)) });
+    if (atk.counterexample) {
+      const ce = await confirmCounterexample(ir, vcase, atk.counterexample.input, o.modelCheck ? { modelCheck: o.modelCheck } : {});
+      if (ce) {
+        mark('attack', 'counterexample');
+        return done({ verdict: 'sat', method: 'attack', counterexample: { input: ce.input, output: ce.output } });
+      }
+    }
+    // Open disjuncts closest to a counterexample first.
+    const openIdx = disjuncts.map((_, d) => d).filter((d) => !closed[d]);
+    const value = new Map(openIdx.map((d, k) => [d, atk.disjunctValues[k]!]));
+    order = [...openIdx].sort((a, b) => value.get(a)! - value.get(b)!);
+    mark('attack', `none (best margin ${atk.bestMargin.toPrecision(3)})`);
+  }
+  if (o.complete === 'none') return done({ verdict: 'unknown', method: 'auto', reason: 'no complete method run' });
+  const remaining = (deadline - performance.now()) / 1000;
+  if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
+
+  // 4. Complete method.
+  const complete = o.complete ?? 'milp';
+  let r: VerificationResult;
+  if (complete === 'milp') {
+    const bounds: NetworkBounds = crownBounds(ir, vcase.input, o.crown);
+    r = await verifyCaseMilp(ir, vcase, bounds, { timeLimit: (deadline - performance.now()) / 1000, order, provedInfeasible: closed, ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });
+  } else {
+    const open: VerificationCase = { input: vcase.input, unsafe: { disjuncts: disjuncts.filter((_, d) => !closed[d]) } };
+    r = await verifyCaseSmt(ir, open, { timeLimit: remaining, bounds: ibp, ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });
+  }
+  mark(complete, r.verdict + (r.reason ? ` (${r.reason})` : ''));
+  return done({ ...r, method: r.verdict === 'sat' || r.verdict === 'unsat' ? complete : r.method });
+}
+
+/**
+ * Decides a VNN-LIB problem (a disjunction of cases): `sat` as soon as one case is sat, `unsat` when every case
+ * is, else the first undecided case's verdict. The time limit covers the whole problem.
+ */
+export async function verifyProblemAuto(ir: NetworkIR, problem: VerificationProblem, o: AutoOptions = {}): Promise<AutoResult> {
+  const t0 = performance.now();
+  const limit = o.timeLimit ?? 60;
+  const stages: StageRecord[] = [];
+  let undecided: AutoResult | null = null;
+  let lastMethod = 'auto';
+  for (const [k, c] of problem.cases.entries()) {
+    const left = limit - (performance.now() - t0) / 1000;
+    if (left <= 0) {
+      undecided ??= { verdict: 'timeout', method: 'auto', reason: `time limit reached before case ${k}`, seconds: 0, stages: [] };
+      break;
+    }
+    const r = await verifyCaseAuto(ir, c, { ...o, timeLimit: left });
+    stages.push(...r.stages.map((s) => (problem.cases.length > 1 ? { ...s, stage: `case ${k}: ${s.stage}` } : s)));
+    if (r.verdict === 'sat') return { ...r, seconds: (performance.now() - t0) / 1000, stages };
+    if (r.verdict !== 'unsat') undecided ??= r;
+    else lastMethod = r.method;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (undecided) return { ...undecided, seconds, stages };
+  return { verdict: 'unsat', method: problem.cases.length === 1 ? lastMethod : 'auto', seconds, stages };
+}
+
+/** Decides one case of a deployed integer program, bit-precisely. */
+export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: IntegerAutoOptions = {}): Promise<AutoResult> {
+  const t0 = performance.now();
+  const limit = o.timeLimit ?? 60;
+  const deadline = t0 + limit * 1000;
+  const stages: StageRecord[] = [];
+  let st = performance.now();
+  const mark = (stage: string, outcome: string): void => {
+    stages.push({ stage, seconds: (performance.now() - st) / 1000, outcome });
+    st = performance.now();
+  };
+  const done = (r: Omit<AutoResult, 'stages' | 'seconds'>): AutoResult => ({ ...r, seconds: (performance.now() - t0) / 1000, stages });
+  const prog = icase.program;
+  const disjuncts = icase.unsafe.disjuncts;
+  // 1. Exact integer interval bounds on the output codes, dequantized.
+  const s = prog.output.scale[0]!;
+  const zp = prog.output.zeroPoint[0]!;
+  const closeWith = (b: IntegerBounds): void => {
+    const outB = b.ops[b.ops.length - 1]!;
+    const lo = Array.from(outB.lower, (q) => s * (q - zp));
+    const hi = Array.from(outB.upper, (q) => s * (q - zp));
+    disjuncts.forEach((conj, d) => {
+      if (conj.some((c) => boxLower(c, lo, hi) > 0)) closed[d] = true;
+    });
+  };
+  const closed = disjuncts.map(() => false);
+  closeWith(integerIntervalBounds(prog, icase.codes));
+  mark('interval', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
+  if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'interval' });
+  if (o.upTo === 'ibp') return done({ verdict: 'unknown', method: 'interval', reason: 'interval bounds do not decide it' });
+  // 2. CROWN on the program's real relaxation: tighter code bounds, and the property's own constraints.
+  const bounds = integerCrownBounds(prog, icase.codes);
+  closeWith(bounds);
+  const relax = integerRelaxation(prog, icase.codes);
+  const rows: { d: number; c: LinearConstraint }[] = [];
+  disjuncts.forEach((conj, d) => {
+    if (closed[d]) return;
+    // c·y + o with y = s·(q − zp): coefficients c·s on the codes, offset o − s·zp·Σc.
+    for (const c of conj) rows.push({ d, c: { coeffs: c.coeffs.map((w) => w * s), offset: c.offset - s * zp * c.coeffs.reduce((a, w) => a + w, 0) } });
+  });
+  if (rows.length) {
+    const lower = crownSpecLowerBounds(relax.ir, relax.box, rows.map((r) => r.c));
+    rows.forEach((r, k) => {
+      if (lower[k]! > 0) closed[r.d] = true;
+    });
+  }
+  mark('crown', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
+  if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'crown' });
+  if (o.upTo === 'crown') return done({ verdict: 'unknown', method: 'crown', reason: 'CROWN bounds do not decide it' });
+  const open: IntegerVerificationCase = { ...icase, unsafe: { disjuncts: disjuncts.filter((_, d) => !closed[d]) } };
+  // 2. Attack on the deployed program.
+  if (!o.noAttack && o.guide) {
+    const atk = attackInteger(open, o.guide, { seed: o.seed ?? 0, deadline: Math.min(deadline, performance.now() + Math.max(1000, limit * 100)) });
+    if (atk.counterexample) {
+      mark('attack', 'counterexample');
+      return done({ verdict: 'sat', method: 'attack', counterexample: { input: Float64Array.from(atk.counterexample.pixels), output: atk.counterexample.logits } });
+    }
+    mark('attack', `none (best margin ${atk.bestMargin.toPrecision(3)})`);
+  }
+  if (o.complete === 'none') return done({ verdict: 'unknown', method: 'auto', reason: 'no complete method run' });
+  const remaining = (deadline - performance.now()) / 1000;
+  if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
+  // 3. Complete, bit-precise.
+  const complete = o.complete ?? 'smt';
+  const r =
+    complete === 'smt'
+      ? await verifyIntegerCaseSmt(open, { timeLimit: remaining, bounds, ...(o.encoding ? { encoding: o.encoding } : {}) })
+      : await verifyIntegerCaseMilp(open, { timeLimit: remaining, bounds });
+  mark(complete, r.verdict + (r.reason ? ` (${r.reason})` : ''));
+  return done({ ...r });
+}

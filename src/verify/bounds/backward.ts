@@ -1,0 +1,218 @@
+/**
+ * Backward linear bound propagation (CROWN, Zhang et al. 2018, arXiv 1811.00866; DeepPoly, Singh et al. 2019):
+ * a set of linear objectives Λ·z_k + c over the output z_k of some step is carried back through the network, one
+ * rule per step kind, until it is a linear function of the input, whose minimum over the box is explicit:
+ *
+ * - affine  z = W x + b:   Λ·z = (ΛW)·x + Λb;
+ * - relu / maxpool / quantize: each coefficient picks the lower relaxation when it is ≥ 0 and the upper one
+ *   when it is < 0 (`relaxation.ts`), so Λ·z ≥ Λ'·x + c' holds on the bounded region;
+ * - input box [l, u]:  min Λ·x = Σ_{λ≥0} λ·l + Σ_{λ<0} λ·u.
+ *
+ * The result is a sound *lower* bound of each objective (an upper bound is the negated lower bound of −Λ).
+ *
+ * Rounding. Each row carries `err`, a bound on everything float64 arithmetic can have moved: the rounding of
+ * ΛW, Λb and of the relaxation products, and the rounding of the float64 forward pass itself (an affine
+ * output computed as fl(Wx + b) differs from Wx + b by at most γ·(|W||x| + |b|), see `rounding.ts`). With
+ * v = |W|·max|x| + |b| computed once per step, all of these are at most 3·γₙ·|Λ|·v per affine step and
+ * 2·γₙ·Σ|λ'|·max|x| + |λ·intercept| per relaxation; the concretized bound is lowered by `err`. The bound then
+ * holds for the exact network and for `evaluateIR`.
+ *
+ * Sparsity. Each row keeps the span [start, end) outside which its coefficients are zero; objectives that start
+ * at one neuron stay local through convolutions (a receptive field is a band of the NHWC or NCHW vector), so
+ * the rules only visit the span.
+ */
+import type { AffineStep, SparseMatrix } from '../ir.js';
+import type { Interval } from '../property.js';
+import type { Relaxation } from './relaxation.js';
+import { gamma, roundDown } from './rounding.js';
+
+/**
+ * `rows` linear objectives over a vector of length `n`: Λ (rows × n, row-major), constants, error bounds, and per
+ * row the span [start, end) that holds all its nonzero coefficients.
+ */
+export interface LinearRows {
+  readonly rows: number;
+  readonly n: number;
+  readonly lambda: Float64Array;
+  readonly constant: Float64Array;
+  readonly err: Float64Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+}
+
+/** Zero objectives, each spanning the whole vector (narrow the spans when the rows are known to be sparse). */
+export function makeRows(rows: number, n: number): LinearRows {
+  return {
+    rows,
+    n,
+    lambda: new Float64Array(rows * n),
+    constant: new Float64Array(rows),
+    err: new Float64Array(rows),
+    start: new Int32Array(rows),
+    end: new Int32Array(rows).fill(n),
+  };
+}
+
+/** |W|·absMax + |b| per output of an affine step: the magnitude its rounding errors scale with. */
+export function affineMagnitude(step: AffineStep, inAbsMax: Float64Array): Float64Array {
+  const w = step.weights;
+  const v = new Float64Array(w.rows);
+  for (let i = 0; i < w.rows; i++) {
+    let s = Math.abs(step.bias[i]!);
+    if (w.format === 'dense') for (let j = 0; j < w.cols; j++) s += Math.abs(w.data[i * w.cols + j]!) * inAbsMax[j]!;
+    else for (let k = w.rowPtr[i]!; k < w.rowPtr[i + 1]!; k++) s += Math.abs(w.values[k]!) * inAbsMax[w.colIdx[k]!]!;
+    v[i] = s;
+  }
+  return v;
+}
+
+/** Per row of a CSR matrix, the smallest and one past the largest column it uses (cached per matrix). */
+const columnSpans = new WeakMap<object, { first: Int32Array; last: Int32Array }>();
+
+function spansOf(w: SparseMatrix): { first: Int32Array; last: Int32Array } {
+  let s = columnSpans.get(w);
+  if (!s) {
+    const first = new Int32Array(w.rows).fill(w.cols);
+    const last = new Int32Array(w.rows);
+    for (let i = 0; i < w.rows; i++) {
+      for (let k = w.rowPtr[i]!; k < w.rowPtr[i + 1]!; k++) {
+        const j = w.colIdx[k]!;
+        if (j < first[i]!) first[i] = j;
+        if (j + 1 > last[i]!) last[i] = j + 1;
+      }
+    }
+    s = { first, last };
+    columnSpans.set(w, s);
+  }
+  return s;
+}
+
+/** Λ ← ΛW, c ← c + Λb, through an affine step; `magnitude` from `affineMagnitude`. */
+export function backAffine(r: LinearRows, step: AffineStep, magnitude: Float64Array): LinearRows {
+  const w = step.weights;
+  const out = makeRows(r.rows, w.cols);
+  const g = 3 * gamma(Math.max(w.rows, w.cols) + 2);
+  const spans = w.format === 'csr' ? spansOf(w) : null;
+  for (let row = 0; row < r.rows; row++) {
+    const base = row * r.n;
+    const outBase = row * w.cols;
+    let c = r.constant[row]!;
+    let e = 0;
+    let first = w.cols;
+    let last = 0;
+    for (let i = r.start[row]!; i < r.end[row]!; i++) {
+      const lam = r.lambda[base + i]!;
+      if (lam === 0) continue;
+      c += lam * step.bias[i]!;
+      e += Math.abs(lam) * magnitude[i]!;
+      if (w.format === 'dense') {
+        const wr = i * w.cols;
+        for (let j = 0; j < w.cols; j++) out.lambda[outBase + j] += lam * w.data[wr + j]!;
+        first = 0;
+        last = w.cols;
+      } else {
+        for (let k = w.rowPtr[i]!; k < w.rowPtr[i + 1]!; k++) out.lambda[outBase + w.colIdx[k]!] += lam * w.values[k]!;
+        if (spans!.first[i]! < first) first = spans!.first[i]!;
+        if (spans!.last[i]! > last) last = spans!.last[i]!;
+      }
+    }
+    out.constant[row] = c;
+    out.err[row] = r.err[row]! + g * e;
+    out.start[row] = Math.min(first, last);
+    out.end[row] = last;
+  }
+  return out;
+}
+
+/**
+ * Λ through a relaxed non-linear step. `alpha` (rows × n, optional) overrides the ReLU lower slopes per row,
+ * as alpha-CROWN does.
+ */
+export function backRelaxed(r: LinearRows, relax: Relaxation, inSize: number, alpha?: Float64Array): LinearRows {
+  const out = makeRows(r.rows, inSize);
+  const g = 2 * gamma(inSize + 2);
+  for (let row = 0; row < r.rows; row++) {
+    const base = row * r.n;
+    const outBase = row * inSize;
+    let c = r.constant[row]!;
+    let e = 0;
+    // Element-wise steps keep the span; max-pooling maps it through the chosen inputs.
+    let first = r.start[row]!;
+    let last = r.end[row]!;
+    if (relax.kind === 'relu') {
+      for (let j = r.start[row]!; j < r.end[row]!; j++) {
+        const lam = r.lambda[base + j]!;
+        if (lam === 0) continue;
+        const l = relax.lower[j]!;
+        const u = relax.upper[j]!;
+        let v: number;
+        if (l >= 0) v = lam;
+        else if (u <= 0) continue;
+        else if (lam >= 0) v = lam * (alpha ? alpha[outBase + j]! : relax.alpha[j]!);
+        else {
+          v = lam * relax.upperSlope[j]!;
+          const t = lam * relax.upperIntercept[j]!;
+          c += t;
+          e += Math.abs(t);
+        }
+        out.lambda[outBase + j] = v;
+        e += Math.abs(v) * relax.absMax[j]!;
+      }
+    } else if (relax.kind === 'maxpool') {
+      first = inSize;
+      last = 0;
+      for (let j = r.start[row]!; j < r.end[row]!; j++) {
+        const lam = r.lambda[base + j]!;
+        if (lam === 0) continue;
+        const i = relax.argmax[j]!;
+        if (lam >= 0 || relax.decided[j]) {
+          out.lambda[outBase + i] += lam;
+          e += Math.abs(lam) * relax.absMax[i]!;
+          if (i < first) first = i;
+          if (i + 1 > last) last = i + 1;
+        } else {
+          const t = lam * relax.upperConst[j]!;
+          c += t;
+          e += Math.abs(t);
+        }
+      }
+      first = Math.min(first, last);
+    } else {
+      for (let j = r.start[row]!; j < r.end[row]!; j++) {
+        const lam = r.lambda[base + j]!;
+        if (lam === 0) continue;
+        const v = lam * relax.slope[j]!;
+        const t = lam * (lam >= 0 ? relax.lowerIntercept[j]! : relax.upperIntercept[j]!);
+        out.lambda[outBase + j] = v;
+        c += t;
+        e += Math.abs(v) * relax.absMax[j]! + Math.abs(t);
+      }
+    }
+    out.constant[row] = c;
+    out.err[row] = r.err[row]! + g * e;
+    out.start[row] = first;
+    out.end[row] = last;
+  }
+  return out;
+}
+
+/** The sound lower bound of each row over the input box (rounded down by the row's error bound). */
+export function concretizeLower(r: LinearRows, box: Interval): Float64Array {
+  const out = new Float64Array(r.rows);
+  const g = 2 * gamma(r.n + 2);
+  for (let row = 0; row < r.rows; row++) {
+    const base = row * r.n;
+    let s = r.constant[row]!;
+    let mag = Math.abs(s);
+    for (let j = r.start[row]!; j < r.end[row]!; j++) {
+      const lam = r.lambda[base + j]!;
+      if (lam === 0) continue;
+      const l = box.lower[j]!;
+      const u = box.upper[j]!;
+      s += lam >= 0 ? lam * l : lam * u;
+      mag += Math.abs(lam) * Math.max(Math.abs(l), Math.abs(u));
+    }
+    out[row] = roundDown(s, r.err[row]! + g * mag);
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+/**
+ * The state backward bound propagation works on: the input box, the bounds of every step's output computed so
+ * far, the relaxation of every non-linear step (fixed once its input bounds are), and the per-step magnitudes
+ * the rounding analysis needs. `backward` carries objectives from the output of step `from` to the input.
+ */
+import { stepInSize, type AffineStep, type NetworkIR } from '../ir.js';
+import type { Interval } from '../property.js';
+import { affineMagnitude, backAffine, backRelaxed, type LinearRows } from './backward.js';
+import type { Relaxation } from './relaxation.js';
+
+export class BoundContext {
+  /** bounds[i]: the output of step i (set in order as propagation proceeds). */
+  readonly bounds: Interval[] = [];
+  /** relax[i]: the relaxation of non-linear step i (null for affine steps). */
+  readonly relax: (Relaxation | null)[] = [];
+  private readonly magnitudes: (Float64Array | undefined)[] = [];
+
+  constructor(
+    readonly ir: NetworkIR,
+    readonly box: Interval,
+  ) {}
+
+  /** The bounds of step i's input. */
+  inputBounds(i: number): Interval {
+    return i === 0 ? this.box : this.bounds[i - 1]!;
+  }
+
+  private magnitude(i: number): Float64Array {
+    let m = this.magnitudes[i];
+    if (!m) {
+      const x = this.inputBounds(i);
+      const absMax = x.lower.map((l, j) => Math.max(Math.abs(l), Math.abs(x.upper[j]!)));
+      m = affineMagnitude(this.ir.steps[i] as AffineStep, absMax);
+      this.magnitudes[i] = m;
+    }
+    return m;
+  }
+
+  /**
+   * Carries `rows` (objectives over the output of step `from`) back to the input.
+   * @param alpha per ReLU step index, optional per-row lower slopes (rows × size).
+   * @param record called with the objectives entering each step, before its rule is applied (alpha-CROWN
+   *   needs those at every relaxed step).
+   */
+  backward(rows: LinearRows, from: number, alpha?: ReadonlyMap<number, Float64Array>, record?: (i: number, entering: LinearRows) => void): LinearRows {
+    let r = rows;
+    for (let i = from; i >= 0; i--) {
+      const step = this.ir.steps[i]!;
+      record?.(i, r);
+      if (step.kind === 'affine') r = backAffine(r, step, this.magnitude(i));
+      else r = backRelaxed(r, this.relax[i]!, stepInSize(step), alpha?.get(i));
+    }
+    return r;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Counterexamples are facts only after a concrete forward pass says so. A complete solver returns a point that
+ * satisfies its *encoding* up to the solver's tolerances (HiGHS: 1e-6 feasibility, 1e-9 integrality by default),
+ * which can sit a hair on the wrong side of the decision boundary in exact float64 evaluation. This module
+ * re-checks a candidate with `evaluateIR` (and, where the caller has one, the model itself), and tries to repair
+ * a near miss by a short signed-gradient local search inside the box; whatever still fails is not reported `sat`.
+ */
+import { evaluateIR, type NetworkIR } from './ir.js';
+import { irInputGradient } from './ir-gradient.js';
+import type { Box, UnsafeCondition, VerificationCase } from './property.js';
+
+/** Value of one constraint, coeffs·y + offset (≤ 0 means satisfied). */
+function constraintValue(coeffs: Float64Array, offset: number, y: ArrayLike<number>): number {
+  let s = offset;
+  for (let i = 0; i < coeffs.length; i++) if (coeffs[i] !== 0) s += coeffs[i]! * y[i]!;
+  return s;
+}
+
+/** max over the conjunction's constraints: ≤ 0 exactly when the conjunction holds. */
+export function conjunctionValue(conj: UnsafeCondition['disjuncts'][number], y: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (const c of conj) m = Math.max(m, constraintValue(c.coeffs, c.offset, y));
+  return m;
+}
+
+/**
+ * The unsafe margin of an output: min over disjuncts of `conjunctionValue`. It is ≤ 0 exactly when `y`
+ * satisfies the unsafe condition (the same test as `isUnsafe(unsafe, y, 0)`), and its size says by how much.
+ */
+export function unsafeMargin(unsafe: UnsafeCondition, y: ArrayLike<number>): { margin: number; disjunct: number } {
+  let best = Infinity;
+  let which = -1;
+  unsafe.disjuncts.forEach((conj, d) => {
+    const v = conjunctionValue(conj, y);
+    if (v < best) {
+      best = v;
+      which = d;
+    }
+  });
+  return { margin: best, disjunct: which };
+}
+
+/** x clipped to the box. */
+export function clipToBox(box: Box, x: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(box.lower.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(box.upper[i]!, Math.max(box.lower[i]!, x[i]!));
+  return out;
+}
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/** The next float32 above (dir = 1) or below (dir = −1) a float32 value. */
+function nextFloat32(v: number, dir: 1 | -1): number {
+  if (v === 0) return dir * 1.401298464324817e-45;
+  F32[0] = v;
+  U32[0] = U32[0]! + ((v > 0) === (dir > 0) ? 1 : -1);
+  return F32[0]!;
+}
+
+/**
+ * The float32 point nearest to x that lies inside the box (when the box contains a float32 value in each
+ * coordinate, which any box wider than float32 spacing does). Models and ONNX runtimes compute in float32, so a
+ * counterexample meant for them must be a float32 vector.
+ * @returns null when some coordinate's interval holds no float32 value.
+ */
+export function float32InBox(box: Box, x: ArrayLike<number>): Float64Array | null {
+  const out = new Float64Array(box.lower.length);
+  for (let i = 0; i < out.length; i++) {
+    const lo = box.lower[i]!;
+    const hi = box.upper[i]!;
+    let f = Math.fround(Math.min(hi, Math.max(lo, x[i]!)));
+    if (f < lo) f = nextFloat32(f, 1);
+    if (f > hi) f = nextFloat32(f, -1);
+    if (f < lo || f > hi) return null;
+    out[i] = f;
+  }
+  return out;
+}
+
+/** A re-checked counterexample: the input, the IR's float64 output and its (≤ 0) unsafe margin. */
+export interface CheckedCounterexample {
+  readonly input: Float64Array;
+  readonly output: Float64Array;
+  readonly margin: number;
+}
+
+/**
+ * An extra concrete check beyond the float64 IR: the model itself (a TF.js model, an ONNX runtime session, the
+ * integer program). Returns the model's output for the input, or null when it cannot run it.
+ */
+export type ModelCheck = (input: Float64Array) => Promise<Float64Array | null> | Float64Array | null;
+
+/**
+ * Re-checks a candidate: it must lie in the box (no tolerance) and its float64 IR output must satisfy the unsafe
+ * condition (no tolerance; a tie counts as unsafe, as in VNN-LIB).
+ */
+export function checkCounterexample(ir: NetworkIR, vcase: VerificationCase, x: Float64Array): CheckedCounterexample | null {
+  for (let i = 0; i < x.length; i++) {
+    if (!(x[i]! >= vcase.input.lower[i]! && x[i]! <= vcase.input.upper[i]!)) return null;
+  }
+  const output = evaluateIR(ir, x);
+  const { margin } = unsafeMargin(vcase.unsafe, output);
+  return margin <= 0 ? { input: x, output, margin } : null;
+}
+
+export interface RepairOptions {
+  /** Step sizes tried, as fractions of each coordinate's box width (default 1e-7 … 1e-2). */
+  readonly steps?: readonly number[];
+  /** Signed-gradient iterations per step size (default 3). */
+  readonly iterations?: number;
+  /** Keep the result a float32 vector (default true: models and runtimes compute in float32). */
+  readonly float32?: boolean;
+  /**
+   * The model itself, where one exists: a point passes only if the model's own output is unsafe too. A point the
+   * IR accepts but the model rejects (float32 versus float64 rounding at the boundary) makes the search go on.
+   */
+  readonly modelCheck?: ModelCheck;
+}
+
+/**
+ * Confirms a candidate, repairing a near miss: the candidate itself (snapped to float32 inside the box) is tried
+ * first; then a short local search moves against the sign of the input gradient of the active disjunct's value
+ * (`irInputGradient`), with growing step sizes, projected onto the box, and returns the first point that both
+ * the float64 IR and the model (when given) find unsafe. Gradients through fake-quant steps are straight-through.
+ * @returns null when no point passes: the caller must then not report `sat`.
+ */
+export async function confirmCounterexample(ir: NetworkIR, vcase: VerificationCase, candidate: Float64Array, o: RepairOptions = {}): Promise<CheckedCounterexample | null> {
+  const box = vcase.input;
+  const float32 = o.float32 ?? true;
+  const snap = (x: Float64Array): Float64Array | null => (float32 ? float32InBox(box, x) : clipToBox(box, x));
+  const accept = async (x: Float64Array): Promise<CheckedCounterexample | null> => {
+    const checked = checkCounterexample(ir, vcase, x);
+    if (!checked || !o.modelCheck) return checked;
+    const y = await o.modelCheck(x);
+    return y === null || unsafeMargin(vcase.unsafe, y).margin <= 0 ? checked : null;
+  };
+  const start = snap(candidate);
+  if (!start) return null;
+  const first = await accept(start);
+  if (first) return first;
+  const widths = box.upper.map((u, i) => u - box.lower[i]!);
+  for (const rel of o.steps ?? [1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2]) {
+    let x = start;
+    for (let it = 0; it < (o.iterations ?? 3); it++) {
+      const y = evaluateIR(ir, x);
+      const { disjunct } = unsafeMargin(vcase.unsafe, y);
+      const conj = vcase.unsafe.disjuncts[disjunct]!;
+      // The active constraint of the conjunction (the largest value) is the one to push down.
+      let active = conj[0]!;
+      let worst = -Infinity;
+      for (const c of conj) {
+        const v = constraintValue(c.coeffs, c.offset, y);
+        if (v > worst) {
+          worst = v;
+          active = c;
+        }
+      }
+      const g = irInputGradient(ir, x, active.coeffs);
+      const next = new Float64Array(x.length);
+      for (let i = 0; i < x.length; i++) next[i] = x[i]! - rel * widths[i]! * Math.sign(g[i]!);
+      const snapped = snap(next);
+      if (!snapped) break;
+      x = snapped;
+      const checked = await accept(x);
+      if (checked) return checked;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,133 @@
+/**
+ * SMT-LIB encoding of a float NetworkIR in exact real arithmetic (QF_LIRA): inputs are real constants bounded by
+ * the box, affine steps are exact linear equalities over the dyadic weights, a ReLU is `ite(z ≥ 0, z, 0)`, a
+ * max-pool a chain of `ite`s, and a fake-quant step is exact too: its code is an integer
+ * q = clamp(r + z, qmin, qmax) with r = round-half-away(x/s) written with `to_int` (floor). The unsafe condition
+ * is asserted as one disjunction, so one check decides the whole case. Where sound bounds are given, ReLUs
+ * that are stable over the box are encoded without a case split and unstable pre-activations get their bounds
+ * as extra (redundant) assertions, which helps the solver prune.
+ */
+import { QrobustError } from '../../core/errors.js';
+import type { IRStep, NetworkIR } from '../ir.js';
+import type { NetworkBounds, VerificationCase } from '../property.js';
+import { intLit, realLit, sum } from './smtlib.js';
+
+export interface RealEncoding {
+  readonly script: string;
+  /** The SMT names of the input variables. */
+  readonly inputNames: readonly string[];
+  readonly unstableRelus: number;
+}
+
+export function encodeRealNetwork(ir: NetworkIR, vcase: VerificationCase, bounds?: NetworkBounds): RealEncoding {
+  if (vcase.input.lower.length !== ir.inputSize) {
+    throw new QrobustError('invalid_argument', `${ir.source}: the input box has ${vcase.input.lower.length} values, the network expects ${ir.inputSize}`);
+  }
+  const lines: string[] = ['(set-logic QF_LIRA)'];
+  const inputNames: string[] = [];
+  let cur: string[] = [];
+  for (let i = 0; i < ir.inputSize; i++) {
+    const n = `x_${i}`;
+    inputNames.push(n);
+    lines.push(`(declare-const ${n} Real)`, `(assert (<= ${realLit(vcase.input.lower[i]!)} ${n} ${realLit(vcase.input.upper[i]!)}))`);
+    cur.push(n);
+  }
+  let unstable = 0;
+  ir.steps.forEach((step, s) => {
+    const pre = s === 0 ? bounds?.input : bounds?.steps[s - 1];
+    const r = encodeStep(step, s, cur, lines, pre);
+    unstable += r.unstable;
+    cur = r.outputs;
+  });
+  const disjuncts = vcase.unsafe.disjuncts.map((conj) => {
+    const cs = conj.map((c) => {
+      const terms: string[] = [];
+      c.coeffs.forEach((w, j) => {
+        if (w !== 0) terms.push(`(* ${realLit(w)} ${cur[j]!})`);
+      });
+      if (c.offset !== 0) terms.push(realLit(c.offset));
+      return `(<= ${sum(terms, '0.0')} 0.0)`;
+    });
+    return cs.length === 1 ? cs[0]! : `(and ${cs.join(' ')})`;
+  });
+  lines.push(`(assert ${disjuncts.length === 1 ? disjuncts[0]! : `(or ${disjuncts.join(' ')})`})`);
+  return { script: lines.join('\n'), inputNames, unstableRelus: unstable };
+}
+
+function encodeStep(
+  step: IRStep,
+  s: number,
+  x: string[],
+  lines: string[],
+  pre: { lower: Float64Array; upper: Float64Array } | undefined,
+): { outputs: string[]; unstable: number } {
+  const outputs: string[] = [];
+  let unstable = 0;
+  switch (step.kind) {
+    case 'affine': {
+      const m = step.weights;
+      for (let j = 0; j < step.outSize; j++) {
+        const terms: string[] = [];
+        if (m.format === 'dense') {
+          for (let i = 0; i < m.cols; i++) {
+            const w = m.data[j * m.cols + i]!;
+            if (w !== 0) terms.push(`(* ${realLit(w)} ${x[i]!})`);
+          }
+        } else {
+          for (let k = m.rowPtr[j]!; k < m.rowPtr[j + 1]!; k++) terms.push(`(* ${realLit(m.values[k]!)} ${x[m.colIdx[k]!]!})`);
+        }
+        if (step.bias[j] !== 0) terms.push(realLit(step.bias[j]!));
+        const n = `a${s}_${j}`;
+        lines.push(`(declare-const ${n} Real)`, `(assert (= ${n} ${sum(terms, '0.0')}))`);
+        outputs.push(n);
+      }
+      break;
+    }
+    case 'relu':
+      for (let j = 0; j < step.size; j++) {
+        if (pre && pre.upper[j]! <= 0) {
+          outputs.push('0.0');
+          continue;
+        }
+        if (pre && pre.lower[j]! >= 0) {
+          outputs.push(x[j]!);
+          continue;
+        }
+        unstable++;
+        const n = `r${s}_${j}`;
+        lines.push(`(declare-const ${n} Real)`, `(assert (= ${n} (ite (>= ${x[j]!} 0.0) ${x[j]!} 0.0)))`);
+        if (pre) lines.push(`(assert (<= ${realLit(pre.lower[j]!)} ${x[j]!} ${realLit(pre.upper[j]!)}))`);
+        outputs.push(n);
+      }
+      break;
+    case 'maxpool':
+      for (let j = 0; j < step.outSize; j++) {
+        let acc = x[step.indices[step.offsets[j]!]!]!;
+        for (let k = step.offsets[j]! + 1; k < step.offsets[j + 1]!; k++) {
+          const v = x[step.indices[k]!]!;
+          acc = `(ite (>= ${v} ${acc}) ${v} ${acc})`;
+        }
+        const n = `m${s}_${j}`;
+        lines.push(`(declare-const ${n} Real)`, `(assert (= ${n} ${acc}))`);
+        outputs.push(n);
+      }
+      break;
+    case 'quantize': {
+      const per = step.scale.length > 1;
+      for (let j = 0; j < step.size; j++) {
+        const sc = per ? step.scale[j]! : step.scale[0]!;
+        const z = per ? step.zeroPoint[j]! : step.zeroPoint[0]!;
+        const t = `(/ ${x[j]!} ${realLit(sc)})`;
+        const q = `q${s}_${j}`;
+        const zl = intLit(z);
+        const lo = intLit(step.qmin);
+        const hi = intLit(step.qmax);
+        const r = `(+ (ite (>= ${t} 0.0) (to_int (+ ${t} 0.5)) (- (to_int (+ (- ${t}) 0.5)))) ${zl})`;
+        lines.push(`(declare-const ${q} Int)`, `(assert (= ${q} (let ((r ${r})) (ite (< r ${lo}) ${lo} (ite (> r ${hi}) ${hi} r)))))`);
+        outputs.push(`(* ${realLit(sc)} (to_real (- ${q} ${zl})))`);
+      }
+      break;
+    }
+  }
+  return { outputs, unstable };
+}
