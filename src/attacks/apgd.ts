@@ -10,9 +10,10 @@
  * checkpoint. Each update mixes the projected gradient step with the previous move (α = 0.75).
  *
  * Registered as `apgd-ce` (cross-entropy) and `apgd-dlr` (the scale-invariant DLR loss); `targets` gives the
- * targeted variants (APGD-T uses the targeted DLR loss).
+ * targeted variants. APGD-T, the untargeted attack made of targeted runs, is `apgd-t` (apgd-targeted.ts).
  * Threat model: L∞ (default) or L2. Options (defaults): `steps` (100), `randomStart` (true), `loss`,
- * `earlyStop` (true). Queries: at most `steps` gradient calls plus one forward pass per sample (two with a random start).
+ * `earlyStop` (true), `eot` (1). Queries: at most `steps` gradient calls (× `eot`) plus one forward pass per
+ * sample (two with a random start).
  *
  * @example
  * const r = attack('apgd-dlr', classifier, x, labels, { epsilon: 8 / 255, steps: 100, seed: 0 });
@@ -34,10 +35,22 @@ export function apgdCheckpoints(steps: number): number[] {
   return [...new Set(w)];
 }
 
-function apgd(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, o: ResolvedOptions): AttackResult {
+/**
+ * One APGD run. The loss is targeted at `lossTargets` when given; success means classification as
+ * `successTargets` when given, misclassification otherwise. The two differ in APGD-T, which ascends a targeted
+ * loss but counts any misclassification.
+ */
+export function apgdRun(
+  classifier: Classifier,
+  x: tf.Tensor4D,
+  labels: Int32Array,
+  o: ResolvedOptions,
+  lossTargets: Int32Array | null,
+  successTargets: Int32Array | null,
+): AttackResult {
   const n = labels.length;
   const labelsT = tf.tensor1d(labels, 'int32');
-  const targetsT = o.targets ? tf.tensor1d(o.targets, 'int32') : null;
+  const targetsT = lossTargets ? tf.tensor1d(lossTargets, 'int32') : null;
   const queries = new Int32Array(n);
   const checkpoints = new Set(apgdCheckpoints(o.steps));
   const eta = new Float32Array(n).fill(2 * o.epsilon);
@@ -53,7 +66,7 @@ function apgd(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, o: Res
     // A sample that is adversarial already stays at x rather than at its random start.
     if (o.earlyStop) {
       const clean = classifier.logits(x);
-      done.set(isAdversarial(predictions(clean), labels, o.targets));
+      done.set(isAdversarial(predictions(clean), labels, successTargets));
       clean.dispose();
       queries.fill(1);
     }
@@ -66,10 +79,10 @@ function apgd(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, o: Res
   let xPrev = xCur.clone();
   let xBest = xCur.clone();
   for (let k = 0; k < o.steps; k++) {
-    const { logits, loss, grad } = lossGradient(classifier, xCur, labelsT, targetsT, o.loss);
-    for (let i = 0; i < n; i++) if (!done[i]) queries[i]!++;
+    const { logits, loss, grad } = lossGradient(classifier, xCur, labelsT, targetsT, o.loss, o.eot);
+    for (let i = 0; i < n; i++) if (!done[i]) queries[i]! += o.eot;
     const f = loss.dataSync() as Float32Array;
-    const adv = o.earlyStop ? isAdversarial(predictions(logits), labels, o.targets) : new Uint8Array(n);
+    const adv = o.earlyStop ? isAdversarial(predictions(logits), labels, successTargets) : new Uint8Array(n);
     tf.dispose([logits, loss]);
     const improved = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
@@ -125,7 +138,7 @@ function apgd(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, o: Res
     return [z, attackLoss(z, labelsT, targetsT, o.loss)];
   });
   for (let i = 0; i < n; i++) queries[i]!++;
-  const success = isAdversarial(predictions(logits as tf.Tensor2D), labels, o.targets);
+  const success = isAdversarial(predictions(logits as tf.Tensor2D), labels, successTargets);
   tf.dispose([logits!, lossT!, xCur, xPrev, labelsT, ...(targetsT ? [targetsT] : [])]);
   const { linf, l2 } = perturbationNorms(xBest, x);
   return { adversarial: xBest, success, linf, l2, queries };
@@ -137,9 +150,10 @@ function apgdSpec(name: string, loss: 'ce' | 'dlr'): AttackSpec {
     summary: `auto-PGD with the ${loss === 'ce' ? 'cross-entropy' : 'DLR'} loss (Croce & Hein 2020, arXiv 2003.01690)`,
     norms: ['linf', 'l2'],
     targeted: true,
-    uses: ['steps', 'randomStart', 'loss', 'earlyStop'],
+    access: 'gradient',
+    uses: ['steps', 'randomStart', 'loss', 'earlyStop', 'eot'],
     defaults: { steps: 100, randomStart: true, loss, earlyStop: true },
-    run: apgd,
+    run: (classifier, x, labels, o) => apgdRun(classifier, x, labels, o, o.targets, o.targets),
   };
 }
 

@@ -7,7 +7,8 @@
  *
  * Threat model: L∞ (default) or L2 (normalised-gradient steps), untargeted or targeted.
  * Options (defaults): `steps` (10), `relStepSize` (0.2, i.e. α = ε/5) or an absolute `stepSize`, `loss`
- * ('ce'), `earlyStop` (true). Queries: at most `steps` gradient calls plus one forward pass per sample.
+ * ('ce'), `earlyStop` (true), `eot` (1). Queries: at most `steps` gradient calls (× `eot`) plus one forward pass
+ * per sample.
  *
  * @example
  * const r = attack('bim', classifier, x, labels, { epsilon: 0.1, steps: 20 });
@@ -22,7 +23,8 @@ export const bim: AttackSpec = {
   summary: 'basic iterative method, iterated FGSM (Kurakin et al. 2017, arXiv 1607.02533)',
   norms: ['linf', 'l2'],
   targeted: true,
-  uses: ['steps', 'stepSize', 'relStepSize', 'loss', 'earlyStop'],
+  access: 'gradient',
+  uses: ['steps', 'stepSize', 'relStepSize', 'loss', 'earlyStop', 'eot'],
   defaults: BIM_DEFAULTS,
   run: (classifier, x, labels, o) => iterativeAttack(classifier, x, labels, { ...o, randomStart: false, restarts: 1, decay: 0 }),
 };

@@ -8,7 +8,8 @@
  * for L2, q = 1 for L∞). Steps accumulate, and the total is scaled by (1 + overshoot) to cross the boundary.
  *
  * DeepFool is a minimal-perturbation attack; here, as for every attack, the result is then projected onto the
- * ε-ball and the bounds, so a sample counts as broken at ε only when DeepFool found a perturbation within ε.
+ * ε-ball and the bounds (minimum-norm.ts), so a sample counts as broken at ε only when DeepFool found a
+ * perturbation within ε. `runAttack` runs the search once for its whole ε list.
  *
  * Threat model: L2 (default) or L∞, untargeted only. Options (defaults): `steps` (50), `overshoot` (0.02).
  * Queries: per step, one gradient call per class (the Jacobian of the logit differences), plus one forward pass.
@@ -19,8 +20,8 @@
 import { tf } from '../backend/tf.js';
 import type { Classifier } from '../models/classifier.js';
 import { isAdversarial, predictions } from './losses.js';
-import { perturbationNorms, project } from './projection.js';
-import type { AttackSpec, ResolvedOptions } from './types.js';
+import { runMinimumNorm } from './minimum-norm.js';
+import type { AttackSpec, MinimumNormResult, ResolvedOptions } from './types.js';
 
 export const DEEPFOOL_DEFAULTS = { steps: 50, overshoot: 0.02 } as const;
 
@@ -47,7 +48,7 @@ function jacobianOfDifferences(classifier: Classifier, x: tf.Tensor4D, oneHotY: 
   return { logits: logits!, grads };
 }
 
-function deepfool(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, o: ResolvedOptions) {
+function deepfool(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, o: ResolvedOptions): MinimumNormResult {
   const n = labels.length;
   const k = classifier.numClasses;
   const queries = new Int32Array(n);
@@ -107,14 +108,8 @@ function deepfool(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, o:
     [total, xAdv] = next;
   }
   // A sample misclassified from the start never moves: its accumulated step stays zero.
-  const adversarial = project(xAdv, x, o.epsilon, o.norm, classifier.bounds);
-  tf.dispose([total, xAdv, oneHotY]);
-  const after = classifier.logits(adversarial);
-  const success = isAdversarial(predictions(after), labels, null);
-  after.dispose();
-  for (let i = 0; i < n; i++) queries[i]!++;
-  const { linf, l2 } = perturbationNorms(adversarial, x);
-  return { adversarial, success, linf, l2, queries };
+  tf.dispose([total, oneHotY]);
+  return { adversarial: xAdv, queries };
 }
 
 export const deepfoolAttack: AttackSpec = {
@@ -122,7 +117,9 @@ export const deepfoolAttack: AttackSpec = {
   summary: 'DeepFool, nearest linearised boundary (Moosavi-Dezfooli et al. 2016, arXiv 1511.04599)',
   norms: ['l2', 'linf'],
   targeted: false,
+  access: 'gradient',
   uses: ['steps', 'overshoot'],
   defaults: DEEPFOOL_DEFAULTS,
-  run: deepfool,
+  minimize: deepfool,
+  run: runMinimumNorm(deepfool),
 };

@@ -6,8 +6,8 @@
  * the L2-normalised gradient instead (the fast gradient method, FGM).
  *
  * Threat model: L∞ (default) or L2, untargeted or targeted. Inputs NHWC inside `classifier.bounds`.
- * Options (defaults): `loss` ('ce'), `earlyStop` (true: a sample already adversarial is returned unchanged).
- * Queries: one gradient call, plus one forward pass to check success.
+ * Options (defaults): `loss` ('ce'), `earlyStop` (true: a sample already adversarial is returned unchanged),
+ * `eot` (1). Queries: one gradient call (`eot` with EOT), plus one forward pass to check success.
  *
  * @example
  * const r = attack('fgsm', classifier, x, labels, { epsilon: 0.1 });
@@ -24,12 +24,13 @@ export const fgsm: AttackSpec = {
   summary: 'fast gradient sign method, one step (Goodfellow et al. 2015, arXiv 1412.6572)',
   norms: ['linf', 'l2'],
   targeted: true,
-  uses: ['loss', 'earlyStop'],
+  access: 'gradient',
+  uses: ['loss', 'earlyStop', 'eot'],
   defaults: FGSM_DEFAULTS,
   run(classifier, x, labels, o) {
     const labelsT = tf.tensor1d(labels, 'int32');
     const targetsT = o.targets ? tf.tensor1d(o.targets, 'int32') : null;
-    const { logits, loss, grad } = lossGradient(classifier, x, labelsT, targetsT, o.loss);
+    const { logits, loss, grad } = lossGradient(classifier, x, labelsT, targetsT, o.loss, o.eot);
     const already = o.earlyStop ? isAdversarial(predictions(logits), labels, o.targets) : new Uint8Array(labels.length);
     const adversarial = tf.tidy(() => {
       const stepped = tf.add(x, tf.mul(normalizeGradient(grad, o.norm), o.epsilon)) as tf.Tensor4D;
@@ -40,6 +41,6 @@ export const fgsm: AttackSpec = {
     const success = isAdversarial(predictions(after), labels, o.targets);
     after.dispose();
     const { linf, l2 } = perturbationNorms(adversarial, x);
-    return { adversarial, success, linf, l2, queries: new Int32Array(labels.length).fill(2) };
+    return { adversarial, success, linf, l2, queries: new Int32Array(labels.length).fill(o.eot + 1) };
   },
 };

@@ -84,8 +84,8 @@ function runOnce(
   }
   let momentum: tf.Tensor4D | null = o.decay > 0 ? tf.zerosLike(x) : null;
   for (let t = 0; t < o.steps; t++) {
-    const { logits, loss, grad } = lossGradient(classifier, xAdv, labelsT, targetsT, o.loss);
-    for (let i = 0; i < n; i++) if (!done[i]) queries[i]!++;
+    const { logits, loss, grad } = lossGradient(classifier, xAdv, labelsT, targetsT, o.loss, o.eot);
+    for (let i = 0; i < n; i++) if (!done[i]) queries[i]! += o.eot;
     if (o.earlyStop) {
       const adv = isAdversarial(predictions(logits), labels, o.targets);
       for (let i = 0; i < n; i++) if (adv[i]) done[i] = 1;

@@ -102,14 +102,46 @@ export interface LossGradient {
   readonly grad: tf.Tensor4D;
 }
 
-/** One forward-and-gradient call of the classifier. The caller disposes the three tensors. */
+/**
+ * One forward-and-gradient call of the classifier, or with `eot` > 1 the mean of that many (expectation over
+ * transformation, Athalye, Carlini & Wagner 2018, arXiv 1802.00420: for a randomized classifier every call
+ * draws new randomness, and the mean gradient estimates the gradient of the expected loss). The returned
+ * logits and losses are the means too. The caller disposes the three tensors.
+ */
 export function lossGradient(
   classifier: Classifier,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
   targets: tf.Tensor1D | null,
   loss: LossName,
+  eot = 1,
 ): LossGradient {
+  if (eot === 1) return oneLossGradient(classifier, x, labels, targets, loss);
+  let sum: LossGradient | null = null;
+  for (let k = 0; k < eot; k++) {
+    const g = oneLossGradient(classifier, x, labels, targets, loss);
+    if (sum === null) {
+      sum = g;
+      continue;
+    }
+    const next: LossGradient = {
+      logits: tf.add(sum.logits, g.logits) as tf.Tensor2D,
+      loss: tf.add(sum.loss, g.loss) as tf.Tensor1D,
+      grad: tf.add(sum.grad, g.grad) as tf.Tensor4D,
+    };
+    tf.dispose([sum.logits, sum.loss, sum.grad, g.logits, g.loss, g.grad]);
+    sum = next;
+  }
+  const mean = tf.tidy(() => ({
+    logits: tf.div(sum!.logits, eot) as tf.Tensor2D,
+    loss: tf.div(sum!.loss, eot) as tf.Tensor1D,
+    grad: tf.div(sum!.grad, eot) as tf.Tensor4D,
+  }));
+  tf.dispose([sum!.logits, sum!.loss, sum!.grad]);
+  return mean;
+}
+
+function oneLossGradient(classifier: Classifier, x: tf.Tensor4D, labels: tf.Tensor1D, targets: tf.Tensor1D | null, loss: LossName): LossGradient {
   let logits: tf.Tensor2D | undefined;
   let perSample: tf.Tensor1D | undefined;
   const grad = tf.grad((input: tf.Tensor) => {

@@ -8,7 +8,7 @@
  *
  * Threat model: L∞ (default) or L2, untargeted or targeted.
  * Options (defaults): `steps` (10), `relStepSize` (0.1, i.e. α = ε/steps as in the paper) or an absolute
- * `stepSize`, `decay` μ (1.0), `loss` ('ce'), `earlyStop` (true).
+ * `stepSize`, `decay` μ (1.0), `loss` ('ce'), `earlyStop` (true), `eot` (1).
  *
  * @example
  * const r = attack('mim', classifier, x, labels, { epsilon: 0.1, decay: 1 });
@@ -23,7 +23,8 @@ export const mim: AttackSpec = {
   summary: 'momentum iterative method (Dong et al. 2018, arXiv 1710.06081)',
   norms: ['linf', 'l2'],
   targeted: true,
-  uses: ['steps', 'stepSize', 'relStepSize', 'decay', 'loss', 'earlyStop'],
+  access: 'gradient',
+  uses: ['steps', 'stepSize', 'relStepSize', 'decay', 'loss', 'earlyStop', 'eot'],
   defaults: MIM_DEFAULTS,
   run: (classifier, x, labels, o) => iterativeAttack(classifier, x, labels, { ...o, randomStart: false, restarts: 1 }),
 };

@@ -63,6 +63,21 @@ export function resolveOptions(spec: AttackSpec, classifier: Classifier, n: numb
     targets = o.targets;
   }
   if (o.seed !== undefined && (!Number.isInteger(o.seed) || o.seed < 0)) fail(name, `expected seed a non-negative integer, got ${o.seed}`);
+  const confidence = o.confidence ?? 0;
+  if (!Number.isFinite(confidence) || confidence < 0) fail(name, `expected confidence >= 0, got ${confidence}`);
+  const binarySearchSteps = positiveInteger(name, 'binarySearchSteps', o.binarySearchSteps ?? 1);
+  const initialConst = o.initialConst ?? 1e-3;
+  if (!Number.isFinite(initialConst) || initialConst <= 0) fail(name, `expected initialConst > 0, got ${initialConst}`);
+  const learningRate = o.learningRate ?? 0.01;
+  if (!Number.isFinite(learningRate) || learningRate <= 0) fail(name, `expected learningRate > 0, got ${learningRate}`);
+  const maxQueries = o.maxQueries === undefined ? Infinity : positiveInteger(name, 'maxQueries', o.maxQueries);
+  const pInit = o.pInit ?? 0.8;
+  if (!Number.isFinite(pInit) || pInit <= 0 || pInit > 1) fail(name, `expected pInit in (0, 1], got ${pInit}`);
+  const samples = positiveInteger(name, 'samples', o.samples ?? 128);
+  const delta = o.delta ?? 0.01;
+  if (!Number.isFinite(delta) || delta <= 0) fail(name, `expected delta > 0, got ${delta}`);
+  const targetClasses = positiveInteger(name, 'targetClasses', o.targetClasses ?? 9);
+  const eot = positiveInteger(name, 'eot', o.eot ?? 1);
   return {
     epsilon: eps,
     norm,
@@ -75,8 +90,23 @@ export function resolveOptions(spec: AttackSpec, classifier: Classifier, n: numb
     decay,
     overshoot,
     earlyStop: o.earlyStop ?? true,
+    confidence,
+    binarySearchSteps,
+    initialConst,
+    learningRate,
+    maxQueries,
+    pInit,
+    samples,
+    delta,
+    targetClasses: Math.min(targetClasses, Math.max(classifier.numClasses - 1, 1)),
+    eot,
     rng: o.rng ?? new Rng(o.seed ?? 0),
   };
+}
+
+function positiveInteger(attack: string, key: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) fail(attack, `expected ${key} >= 1 (an integer), got ${value}`);
+  return value;
 }
 
 function stripUndefined(o: AttackOptions): Partial<AttackOptions> {

@@ -8,8 +8,9 @@
  *
  * Threat model: L∞ (default) or L2, untargeted or targeted.
  * Options (defaults): `steps` (40), `relStepSize` (2.5/steps, Madry et al.'s rule) or an absolute `stepSize`,
- * `randomStart` (true), `restarts` (1), `loss` ('ce'; 'margin' gives the CW-loss variant), `earlyStop` (true).
- * Queries: at most restarts × (steps + 1) model calls per sample, plus one when starting at random.
+ * `randomStart` (true), `restarts` (1), `loss` ('ce'; 'margin' gives the CW-loss variant), `earlyStop` (true),
+ * `eot` (1: gradients averaged over that many passes for randomized models).
+ * Queries: at most restarts × (steps · eot + 1) model calls per sample, plus one when starting at random.
  *
  * @example
  * const r = attack('pgd', classifier, x, labels, { epsilon: 0.5, norm: 'l2', restarts: 5, seed: 1 });
@@ -24,7 +25,8 @@ export const pgd: AttackSpec = {
   summary: 'projected gradient descent with random start and restarts (Madry et al. 2018, arXiv 1706.06083)',
   norms: ['linf', 'l2'],
   targeted: true,
-  uses: ['steps', 'stepSize', 'relStepSize', 'randomStart', 'restarts', 'loss', 'earlyStop'],
+  access: 'gradient',
+  uses: ['steps', 'stepSize', 'relStepSize', 'randomStart', 'restarts', 'loss', 'earlyStop', 'eot'],
   defaults: PGD_DEFAULTS,
   run: (classifier, x, labels, o) => iterativeAttack(classifier, x, labels, { ...o, decay: 0 }),
 };

@@ -10,6 +10,11 @@ import type { Norm } from './types.js';
 const AXES = [1, 2, 3];
 /** Guards divisions by a zero norm (a zero gradient leaves the sample where it is). */
 const TINY = 1e-12;
+/**
+ * L2 projections land this fraction inside the sphere, so that float32 rounding of the projected point never
+ * leaves it outside the ball.
+ */
+export const L2_SHRINK = 1 - 1e-6;
 
 /** Per-sample L∞ and L2 norms of `a − b`. */
 export function perturbationNorms(a: tf.Tensor4D, b: tf.Tensor4D): { linf: Float32Array; l2: Float32Array } {
@@ -37,7 +42,7 @@ export function project(xAdv: tf.Tensor4D, x: tf.Tensor4D, epsilon: number, norm
     if (norm === 'linf') {
       delta = tf.clipByValue(delta, -epsilon, epsilon);
     } else {
-      const factor = tf.minimum(1, tf.div(epsilon, tf.maximum(l2Norm(delta), TINY)));
+      const factor = tf.minimum(1, tf.div(epsilon * L2_SHRINK, tf.maximum(l2Norm(delta), TINY)));
       delta = tf.mul(delta, factor);
     }
     return tf.clipByValue(tf.add(x, delta), bounds[0], bounds[1]) as tf.Tensor4D;

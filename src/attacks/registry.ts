@@ -1,14 +1,23 @@
 /** The attacks by name. `getAttack` turns an unknown name into an error that lists the valid ones. */
 import { QrobustError } from '../core/errors.js';
 import { apgdCe, apgdDlr } from './apgd.js';
+import { apgdT } from './apgd-targeted.js';
+import { autoEnsemble } from './auto.js';
 import { bim } from './bim.js';
+import { carliniWagnerL2 } from './carlini-wagner.js';
 import { deepfoolAttack } from './deepfool.js';
 import { fgsm } from './fgsm.js';
+import { hopSkipJumpAttack } from './hop-skip-jump.js';
 import { mim } from './mim.js';
 import { pgd } from './pgd.js';
+import { spsaAttack } from './spsa.js';
+import { squareAttack } from './square.js';
 import type { AttackSpec } from './types.js';
 
-export const ATTACKS: ReadonlyMap<string, AttackSpec> = new Map([fgsm, bim, pgd, mim, apgdCe, apgdDlr, deepfoolAttack].map((a) => [a.name, a]));
+/** White-box attacks first, then score-based, decision-based, and the ensemble. */
+export const ATTACKS: ReadonlyMap<string, AttackSpec> = new Map(
+  [fgsm, bim, pgd, mim, apgdCe, apgdDlr, apgdT, carliniWagnerL2, deepfoolAttack, squareAttack, spsaAttack, hopSkipJumpAttack, autoEnsemble].map((a) => [a.name, a]),
+);
 
 export const ATTACK_NAMES: readonly string[] = [...ATTACKS.keys()];
 

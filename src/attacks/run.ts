@@ -1,23 +1,29 @@
 /**
  * Entry points: `attack` runs one attack at one ε after checking the inputs and options; `runAttack` runs it
  * over a list of ε (Foolbox-style), in batches, and summarises each ε as clean accuracy, robust accuracy,
- * success rate, mean perturbation and mean queries.
+ * success rate, mean perturbation and mean queries. A minimum-norm attack searches once per batch and is then
+ * evaluated at every ε; with `pixelGrid` every adversarial input is rounded onto the 8-bit lattice and
+ * classified again.
  */
 import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { Classifier } from '../models/classifier.js';
-import { predictions } from './losses.js';
+import { isAdversarial, predictions } from './losses.js';
+import { fixedEpsilon } from './minimum-norm.js';
 import { resolveOptions } from './options.js';
+import { snapToGrid } from './pixel-grid.js';
+import { perturbationNorms } from './projection.js';
 import { getAttack } from './registry.js';
-import type { AttackOptions, AttackResult, AttackSpec, Norm } from './types.js';
+import type { AttackOptions, AttackResult, AttackSpec, MinimumNormResult, Norm } from './types.js';
 
 function specOf(a: string | AttackSpec): AttackSpec {
   return typeof a === 'string' ? getAttack(a) : a;
 }
 
 /** Throws unless `x` fits the classifier and lies in its bounds, and `labels` match it. */
-function checkInputs(name: string, classifier: Classifier, x: tf.Tensor4D, labels: Int32Array): void {
+function checkInputs(spec: AttackSpec, classifier: Classifier, x: tf.Tensor4D, labels: Int32Array): void {
+  const name = spec.name;
   const [, h, w, c] = x.shape;
   const [eh, ew, ec] = classifier.inputShape;
   if (h !== eh || w !== ew || c !== ec) {
@@ -28,6 +34,12 @@ function checkInputs(name: string, classifier: Classifier, x: tf.Tensor4D, label
     if (!Number.isInteger(y) || y < 0 || y >= classifier.numClasses) {
       throw new QrobustError('invalid_argument', `${name}: expected labels in 0..${classifier.numClasses - 1}, got ${y}`);
     }
+  }
+  if (spec.access === 'gradient' && classifier.gradientMode === 'none') {
+    throw new QrobustError(
+      'invalid_option',
+      `${spec.name} needs input gradients, but the classifier (${classifier.description}) has none; use a score- or decision-based attack (square, spsa, hopskipjump)`,
+    );
   }
   if (x.shape[0] === 0) return;
   const [lo, hi] = tf.tidy(() => [tf.min(x), tf.max(x)]).map((t) => {
@@ -47,7 +59,7 @@ function checkInputs(name: string, classifier: Classifier, x: tf.Tensor4D, label
 export function attack(a: string | AttackSpec, classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, options: AttackOptions): AttackResult {
   const spec = specOf(a);
   const resolved = resolveOptions(spec, classifier, labels.length, options);
-  checkInputs(spec.name, classifier, x, labels);
+  checkInputs(spec, classifier, x, labels);
   return spec.run(classifier, x, labels, resolved);
 }
 
@@ -55,6 +67,20 @@ export interface RunAttackOptions extends Omit<AttackOptions, 'epsilon'> {
   readonly epsilons: readonly number[];
   /** Samples per attack call (default 256). */
   readonly batchSize?: number;
+  /**
+   * Round every adversarial input onto the lattice of this many steps over the bounds (255: 8-bit images),
+   * inside its ε-ball, and classify it again (one more query). Needs inputs on the lattice.
+   */
+  readonly pixelGrid?: number;
+  /** Called with each ε's result as soon as it is complete. */
+  readonly onEpsilon?: (result: EpsilonResult) => void;
+}
+
+/** What rounding onto the pixel lattice did at one ε. */
+export interface PixelGridOutcome {
+  readonly levels: number;
+  /** Samples that were adversarial before rounding and are not after. */
+  readonly lostToRounding: number;
 }
 
 /** One ε of a `runAttack` call. */
@@ -69,7 +95,9 @@ export interface EpsilonResult extends AttackResult {
   /** Mean perturbation in the attack's norm over the clean-correct samples it made adversarial (null if none). */
   readonly meanPerturbation: number | null;
   readonly meanQueries: number;
+  /** Wall time of this ε; for minimum-norm attacks it includes the one search shared by all ε. */
   readonly seconds: number;
+  readonly pixelGrid?: PixelGridOutcome;
 }
 
 export interface RunAttackResult {
@@ -95,12 +123,43 @@ function concatResults(parts: AttackResult[]): AttackResult {
   };
   const adversarial = parts.length === 1 ? parts[0]!.adversarial : (tf.concat(parts.map((p) => p.adversarial), 0) as tf.Tensor4D);
   if (parts.length > 1) tf.dispose(parts.map((p) => p.adversarial));
+  const brokenBy = parts.every((p) => p.brokenBy) ? parts.flatMap((p) => [...p.brokenBy!]) : undefined;
   return {
     adversarial,
     success: cat(parts.map((p) => p.success), (n) => new Uint8Array(n)),
     linf: cat(parts.map((p) => p.linf), (n) => new Float32Array(n)),
     l2: cat(parts.map((p) => p.l2), (n) => new Float32Array(n)),
     queries: cat(parts.map((p) => p.queries), (n) => new Int32Array(n)),
+    ...(brokenBy ? { brokenBy } : {}),
+  };
+}
+
+/**
+ * Rounds a batch's adversarial inputs onto the pixel lattice and classifies them again. Returns the new result
+ * (the old adversarial tensor is disposed) and how many successes rounding undid.
+ */
+function roundOntoGrid(
+  classifier: Classifier,
+  x: tf.Tensor4D,
+  labels: Int32Array,
+  targets: Int32Array | null,
+  r: AttackResult,
+  epsilon: number,
+  norm: Norm,
+  levels: number,
+): { result: AttackResult; lost: number } {
+  const adversarial = snapToGrid(r.adversarial, x, epsilon, norm, classifier.bounds, levels);
+  r.adversarial.dispose();
+  const logits = classifier.logits(adversarial);
+  const success = isAdversarial(predictions(logits), labels, targets);
+  logits.dispose();
+  let lost = 0;
+  success.forEach((s, i) => (lost += r.success[i]! && !s ? 1 : 0));
+  const { linf, l2 } = perturbationNorms(adversarial, x);
+  const brokenBy = r.brokenBy?.map((b, i) => (success[i] ? b : null));
+  return {
+    result: { adversarial, success, linf, l2, queries: Int32Array.from(r.queries, (q) => q + 1), ...(brokenBy ? { brokenBy } : {}) },
+    lost,
   };
 }
 
@@ -128,41 +187,79 @@ export function runAttack(
   options: RunAttackOptions,
 ): RunAttackResult {
   const spec = specOf(a);
-  const { epsilons, batchSize = 256, rng, seed, ...rest } = options;
+  const { epsilons, batchSize = 256, rng, seed, pixelGrid, onEpsilon, ...rest } = options;
   if (!Array.isArray(epsilons) || epsilons.length === 0) throw new QrobustError('invalid_option', `${spec.name}: expected a non-empty list of epsilons`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new QrobustError('invalid_option', `${spec.name}: expected batchSize >= 1, got ${batchSize}`);
+  if (pixelGrid !== undefined && (!Number.isInteger(pixelGrid) || pixelGrid < 1)) {
+    throw new QrobustError('invalid_option', `${spec.name}: expected pixelGrid >= 1 (an integer number of levels), got ${pixelGrid}`);
+  }
   for (const epsilon of epsilons) resolveOptions(spec, classifier, labels.length, { ...rest, epsilon });
-  checkInputs(spec.name, classifier, x, labels);
+  checkInputs(spec, classifier, x, labels);
   const base = rng ?? new Rng(seed ?? 0);
+  const norm = rest.norm ?? spec.norms[0]!;
   const n = labels.length;
   const clean = predict(classifier, x, batchSize);
   const cleanCorrect = Uint8Array.from(clean, (p, i) => (p === labels[i] ? 1 : 0));
   const correctCount = cleanCorrect.reduce((s, v) => s + v, 0);
   const results: EpsilonResult[] = [];
+  const batches: { start: number; size: number; targets: Int32Array | null }[] = [];
+  for (let s = 0; s < n; s += batchSize) {
+    const size = Math.min(batchSize, n - s);
+    batches.push({ start: s, size, targets: rest.targets ? rest.targets.subarray(s, s + size) : null });
+  }
+  // Minimum-norm attacks search once, with their own random stream, and are then evaluated at every ε.
+  const found: MinimumNormResult[] = [];
+  let searchSeconds = 0;
   try {
-    for (const epsilon of epsilons) {
+    if (spec.minimize) {
       const start = performance.now();
-      const epsRng = new Rng(base.fork());
-      const parts: AttackResult[] = [];
-      for (let s = 0; s < n; s += batchSize) {
-        const m = Math.min(batchSize, n - s);
-        const xb = tf.slice(x, s, m);
-        const targets = rest.targets ? rest.targets.subarray(s, s + m) : null;
+      const searchRng = new Rng(base.fork());
+      const widest = Math.max(...epsilons);
+      for (const b of batches) {
+        const xb = tf.slice(x, b.start, b.size);
         try {
-          const resolved = resolveOptions(spec, classifier, m, { ...rest, targets, epsilon, rng: epsRng });
-          parts.push(spec.run(classifier, xb, labels.subarray(s, s + m), resolved));
+          const resolved = resolveOptions(spec, classifier, b.size, { ...rest, targets: b.targets, epsilon: widest, rng: searchRng });
+          found.push(spec.minimize(classifier, xb, labels.subarray(b.start, b.start + b.size), resolved));
         } finally {
           xb.dispose();
         }
       }
+      searchSeconds = (performance.now() - start) / 1000;
+    }
+    for (const epsilon of epsilons) {
+      const start = performance.now();
+      const epsRng = new Rng(base.fork());
+      const parts: AttackResult[] = [];
+      let lost = 0;
+      batches.forEach((b, k) => {
+        const xb = tf.slice(x, b.start, b.size);
+        const lb = labels.subarray(b.start, b.start + b.size);
+        try {
+          let part: AttackResult;
+          if (spec.minimize) {
+            part = fixedEpsilon(classifier, xb, lb, b.targets, found[k]!, epsilon, norm);
+          } else {
+            const resolved = resolveOptions(spec, classifier, b.size, { ...rest, targets: b.targets, epsilon, rng: epsRng });
+            part = spec.run(classifier, xb, lb, resolved);
+          }
+          if (pixelGrid !== undefined) {
+            const snapped = roundOntoGrid(classifier, xb, lb, b.targets, part, epsilon, norm, pixelGrid);
+            part = snapped.result;
+            lost += snapped.lost;
+          }
+          parts.push(part);
+        } finally {
+          xb.dispose();
+        }
+      });
       const r = concatResults(parts);
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = (performance.now() - start) / 1000 + searchSeconds;
       const pred = predict(classifier, r.adversarial, batchSize);
       let robust = 0;
       let succeeded = 0;
       let normSum = 0;
       let querySum = 0;
-      const norms = (rest.norm ?? spec.norms[0]) === 'l2' ? r.l2 : r.linf;
+      const norms = norm === 'l2' ? r.l2 : r.linf;
       for (let i = 0; i < n; i++) {
         querySum += r.queries[i]!;
         if (!cleanCorrect[i]) continue;
@@ -172,7 +269,7 @@ export function runAttack(
           normSum += norms[i]!;
         }
       }
-      results.push({
+      const result: EpsilonResult = {
         ...r,
         epsilon,
         predictions: pred,
@@ -181,13 +278,17 @@ export function runAttack(
         meanPerturbation: succeeded ? normSum / succeeded : null,
         meanQueries: n ? querySum / n : 0,
         seconds,
-      });
+        ...(pixelGrid !== undefined ? { pixelGrid: { levels: pixelGrid, lostToRounding: lost } } : {}),
+      };
+      results.push(result);
+      onEpsilon?.(result);
     }
   } catch (e) {
     tf.dispose(results.map((r) => r.adversarial));
     throw e;
+  } finally {
+    tf.dispose(found.map((f) => f.adversarial));
   }
-  const norm = rest.norm ?? spec.norms[0]!;
   return {
     attack: spec.name,
     norm,

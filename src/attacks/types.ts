@@ -8,6 +8,13 @@ import type { tf } from '../backend/tf.js';
 import type { Rng } from '../core/rng.js';
 import type { Classifier } from '../models/classifier.js';
 
+/**
+ * What an attack needs from the classifier: input gradients (white-box), scores (logits of every query, e.g.
+ * Square, SPSA) or decisions (the predicted label only, e.g. HopSkipJump). Score- and decision-based attacks
+ * also run on classifiers without gradients, such as the integer-exact path of a quantized model.
+ */
+export type AttackAccess = 'gradient' | 'scores' | 'decision';
+
 /** Threat model: the norm bounding the perturbation. */
 export type Norm = 'linf' | 'l2';
 export const NORMS: readonly Norm[] = ['linf', 'l2'];
@@ -49,6 +56,29 @@ export interface AttackOptions {
   readonly overshoot?: number;
   /** Stop updating a sample once it is adversarial (default true). */
   readonly earlyStop?: boolean;
+  /** C&W: required margin κ of the adversarial logit over the others (0: just cross the boundary). */
+  readonly confidence?: number;
+  /** C&W: rounds of the binary search over the trade-off constant c. */
+  readonly binarySearchSteps?: number;
+  /** C&W: starting value of the trade-off constant c. */
+  readonly initialConst?: number;
+  /** Adam learning rate (C&W, SPSA). */
+  readonly learningRate?: number;
+  /** Query budget per sample, every model call counted (Square, HopSkipJump, the Square member of `auto`). */
+  readonly maxQueries?: number;
+  /** Square: initial fraction p of the pixels a square covers; it shrinks on the paper's schedule. */
+  readonly pInit?: number;
+  /** Model evaluations per gradient estimate (SPSA; HopSkipJump's first estimate, which then grows as √t). */
+  readonly samples?: number;
+  /** SPSA: size δ of the finite-difference perturbation. */
+  readonly delta?: number;
+  /** APGD-T: how many of the highest-scoring wrong classes are tried as targets, one run each. */
+  readonly targetClasses?: number;
+  /**
+   * Expectation over transformation: each loss gradient is the mean over this many forward-and-backward
+   * passes, for randomized classifiers (Athalye, Carlini & Wagner 2018, arXiv 1802.00420). 1 for deterministic ones.
+   */
+  readonly eot?: number;
   /** Source of randomness; default `new Rng(seed ?? 0)`. */
   readonly rng?: Rng;
   readonly seed?: number;
@@ -71,6 +101,17 @@ export interface ResolvedOptions {
   readonly decay: number;
   readonly overshoot: number;
   readonly earlyStop: boolean;
+  readonly confidence: number;
+  readonly binarySearchSteps: number;
+  readonly initialConst: number;
+  readonly learningRate: number;
+  /** Infinity when the attack has no budget. */
+  readonly maxQueries: number;
+  readonly pInit: number;
+  readonly samples: number;
+  readonly delta: number;
+  readonly targetClasses: number;
+  readonly eot: number;
   readonly rng: Rng;
 }
 
@@ -86,6 +127,20 @@ export interface AttackResult {
   readonly l2: Float32Array;
   /** Model calls (a forward pass or a forward-and-gradient pass) that involved the sample. */
   readonly queries: Int32Array;
+  /**
+   * Ensembles only: per sample, the member that made it adversarial ('clean' when it was adversarial before
+   * any attack), or null when none did.
+   */
+  readonly brokenBy?: readonly (string | null)[];
+}
+
+/**
+ * What a minimum-norm attack (C&W, DeepFool, HopSkipJump) finds before any ε is applied: per sample the
+ * adversarial point of smallest perturbation it found, or the input itself where it found none.
+ */
+export interface MinimumNormResult {
+  readonly adversarial: tf.Tensor4D;
+  readonly queries: Int32Array;
 }
 
 /** An attack in the registry: its name, what it supports, its defaults and the algorithm. */
@@ -97,10 +152,17 @@ export interface AttackSpec {
   /** Supported norms; the first is the default. */
   readonly norms: readonly Norm[];
   readonly targeted: boolean;
+  /** What the attack needs from the classifier. */
+  readonly access: AttackAccess;
   /** Options this attack reads; any other option given is an error. */
   readonly uses: readonly AttackOptionName[];
   /** Defaults for the options it uses (`relStepSize` may depend on `steps`). */
   readonly defaults: Partial<Pick<AttackOptions, AttackOptionName>>;
   /** The algorithm, on validated options. `x` is not disposed. */
   run(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, options: ResolvedOptions): AttackResult;
+  /**
+   * Minimum-norm attacks only: the search without ε (`options.epsilon` is ignored). `run` is this search
+   * followed by `fixedEpsilon`; `runAttack` searches once and applies every ε of its list to the result.
+   */
+  minimize?(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, options: ResolvedOptions): MinimumNormResult;
 }

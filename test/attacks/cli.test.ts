@@ -110,7 +110,7 @@ test('fake-quant model: exact gradients are zero through the quantizers (FGSM ca
 test('usage errors: unknown attack, bad ε list, options the attack lacks, integer check on a float model', async () => {
   let r = await cli(['attack', floatDir, '--attack', 'deepfoo']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /--attack: expected one of fgsm, bim, pgd, mim, apgd-ce, apgd-dlr, deepfool, got 'deepfoo'/);
+  assert.match(r.err, /--attack: expected one of fgsm, bim, pgd, mim, apgd-ce, apgd-dlr, apgd-t, cw-l2, deepfool, square, spsa, hopskipjump, auto, got 'deepfoo'/);
   r = await cli(['attack', floatDir, '--attack', 'pgd', '--eps', '0.1,-2']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--eps: expected a comma-separated list of numbers >= 0, got '0.1,-2'/);

@@ -2,13 +2,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../src/backend/backend.js';
 import { tf } from '../../src/backend/tf.js';
-import { ATTACK_NAMES, getAttack, runAttack, type Norm } from '../../src/attacks/index.js';
+import { ATTACK_NAMES, getAttack, runAttack, type AttackOptions, type Norm } from '../../src/attacks/index.js';
 import { tinyMnist } from './fixtures.js';
 
 await initBackend('wasm');
 const { classifier, x, labels } = await tinyMnist();
 
 const EPSILONS: Record<Norm, number[]> = { linf: [0, 0.03, 0.08, 0.15], l2: [0, 0.5, 1.5, 3] };
+
+/** Small budgets that keep each attack fast here; an attack not listed runs 6 steps. */
+const FAST: Record<string, Omit<AttackOptions, 'epsilon'>> = {
+  fgsm: {},
+  'apgd-t': { steps: 6, targetClasses: 3 },
+  'cw-l2': { steps: 20, binarySearchSteps: 3, initialConst: 0.1, learningRate: 0.05 },
+  square: { maxQueries: 150 },
+  spsa: { steps: 20, samples: 32, learningRate: 0.05 },
+  hopskipjump: { steps: 4, maxQueries: 300, samples: 30 },
+  auto: { steps: 6, targetClasses: 2, maxQueries: 100 },
+};
 
 test('the fixture model is trained (clean accuracy well above chance)', () => {
   const r = runAttack('fgsm', classifier, x, labels, { epsilons: [0] });
@@ -21,7 +32,7 @@ for (const name of ATTACK_NAMES) {
     test(`${name} (${norm}): inside the ε-ball and [0,1], ε = 0 changes nothing, robust accuracy non-increasing in ε, no leak`, () => {
       const before = tf.memory().numTensors;
       const epsilons = EPSILONS[norm];
-      const r = runAttack(name, classifier, x, labels, { epsilons, norm, seed: 5, ...(name === 'fgsm' ? {} : { steps: 6 }) });
+      const r = runAttack(name, classifier, x, labels, { epsilons, norm, seed: 5, ...(FAST[name] ?? { steps: 6 }) });
       assert.equal(r.results.length, epsilons.length);
       let previous = Infinity;
       for (const e of r.results) {

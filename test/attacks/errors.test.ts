@@ -24,7 +24,10 @@ function rejects(fn: () => unknown, pattern: RegExp, code = 'invalid_option'): v
 
 test('an unknown attack name lists the valid names', () => {
   rejects(() => getAttack('deepfoo'), new RegExp(`unknown attack 'deepfoo' \\(attacks: ${ATTACK_NAMES.join(', ')}\\)`));
-  assert.deepEqual([...ATTACK_NAMES], ['fgsm', 'bim', 'pgd', 'mim', 'apgd-ce', 'apgd-dlr', 'deepfool']);
+  assert.deepEqual(
+    [...ATTACK_NAMES],
+    ['fgsm', 'bim', 'pgd', 'mim', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'cw-l2', 'deepfool', 'square', 'spsa', 'hopskipjump', 'auto'],
+  );
 });
 
 test('bad option values name the attack, what was expected and what was given', () => {
@@ -40,7 +43,7 @@ test('bad option values name the attack, what was expected and what was given', 
 });
 
 test('options an attack does not use are rejected by name', () => {
-  rejects(() => attack('fgsm', model, x, labels, { epsilon: 0.1, steps: 10 }), /^fgsm: unknown option 'steps' \(options: .*loss, earlyStop\)$/);
+  rejects(() => attack('fgsm', model, x, labels, { epsilon: 0.1, steps: 10 }), /^fgsm: unknown option 'steps' \(options: .*loss, earlyStop, eot\)$/);
   rejects(() => attack('bim', model, x, labels, { epsilon: 0.1, restarts: 3 }), /bim: unknown option 'restarts'/);
 });
 

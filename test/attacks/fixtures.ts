@@ -1,6 +1,10 @@
-/** Test fixtures for the attacks: a hand-built linear classifier and a briefly trained MNIST mlp-tiny. */
+/**
+ * Test fixtures for the attacks: hand-built linear classifiers (with closed-form minimal perturbations), a
+ * randomized classifier for EOT, and a briefly trained MNIST mlp-tiny.
+ */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../../src/backend/tf.js';
+import { Rng } from '../../src/core/rng.js';
 import { loadDataset } from '../../src/data/index.js';
 import { LayersClassifier, type Classifier } from '../../src/models/classifier.js';
 import { statisticsFor } from '../../src/models/dataset-statistics.js';
@@ -37,6 +41,63 @@ export class LinearClassifier implements Classifier {
 
   dispose(): void {
     tf.dispose([this.w, this.b]);
+  }
+}
+
+/**
+ * A 2-class linear model with seeded Gaussian weights whose logit difference z_1 − z_0 equals −`margin` at the
+ * all-0.5 input, so class 0 wins there. The smallest perturbation that flips it is known in closed form: the
+ * margin over ‖w_1 − w_0‖₂ (L2) or over ‖w_1 − w_0‖₁ (L∞), reached inside [0,1] when those are small.
+ */
+export function twoClassLinear(shape: readonly [number, number, number], seed: number, margin: number): {
+  model: LinearClassifier;
+  minL2: number;
+  minLinf: number;
+  direction: number[];
+} {
+  const rng = new Rng(seed);
+  const d = shape[0] * shape[1] * shape[2];
+  const weights = Array.from({ length: d }, () => [0.1 * rng.normal(), 0.1 * rng.normal()]);
+  const direction = weights.map((row) => row[1]! - row[0]!);
+  const atHalf = 0.5 * direction.reduce((s, v) => s + v, 0);
+  const model = new LinearClassifier(shape, weights, [atHalf + margin, 0]);
+  const l2 = Math.hypot(...direction);
+  const l1 = direction.reduce((s, v) => s + Math.abs(v), 0);
+  return { model, minL2: margin / l2, minLinf: margin / l1, direction };
+}
+
+/**
+ * A randomized classifier for EOT: every call keeps each input pixel with probability `keep` (a fresh seeded
+ * mask per call) before a linear map, so one gradient sees only the kept pixels while the expected gradient
+ * is `keep` times the linear model's.
+ */
+export class RandomMaskClassifier implements Classifier {
+  readonly numClasses: number;
+  readonly bounds = [0, 1] as const;
+  readonly gradientMode = 'exact' as const;
+  readonly description = 'randomly masked linear test model';
+  private readonly rng: Rng;
+
+  constructor(
+    readonly inner: LinearClassifier,
+    readonly keep: number,
+    seed: number,
+  ) {
+    this.numClasses = inner.numClasses;
+    this.rng = new Rng(seed);
+  }
+
+  get inputShape(): readonly [number, number, number] {
+    return this.inner.inputShape;
+  }
+
+  logits(x: tf.Tensor4D): tf.Tensor2D {
+    const mask = Float32Array.from({ length: x.size }, () => (this.rng.next() < this.keep ? 1 : 0));
+    return tf.tidy(() => this.inner.logits(tf.mul(x, tf.tensor4d(mask, x.shape)) as tf.Tensor4D));
+  }
+
+  dispose(): void {
+    this.inner.dispose();
   }
 }
 

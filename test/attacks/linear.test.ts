@@ -74,7 +74,7 @@ test('targeted attacks reach their target on a 3-class linear model', () => {
   const x = constantBatch(4, SHAPE, 0.5);
   const labels = Int32Array.of(0, 0, 0, 0);
   const targets = Int32Array.of(1, 2, 1, 2);
-  for (const name of ['fgsm', 'bim', 'pgd', 'mim', 'apgd-ce', 'apgd-dlr']) {
+  for (const name of ['fgsm', 'bim', 'pgd', 'mim', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'square', 'spsa']) {
     for (const loss of ['ce', 'margin'] as const) {
       const r = attack(name, model, x, labels, { epsilon: 0.45, targets, loss, seed: 1 });
       const pred = tf.tidy(() => tf.argMax(model.logits(r.adversarial), 1).dataSync());
