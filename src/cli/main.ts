@@ -11,8 +11,14 @@ import { evalCommand } from './commands/eval.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { attackCommand } from './commands/attack.js';
+import { exportCommand } from './commands/export.js';
+import { runCommand } from './commands/run.js';
+import { mergeCommand } from './commands/merge.js';
+import { reportCommand } from './commands/report.js';
+import { verifyCommand } from './commands/verify.js';
+import { relativeRobustnessCommand } from './commands/relative-robustness.js';
 
-export const COMMANDS: readonly CommandDef[] = [trainCommand, evalCommand, quantizeCommand, attackCommand, datasetsCommand];
+export const COMMANDS: readonly CommandDef[] = [trainCommand, evalCommand, quantizeCommand, attackCommand, runCommand, mergeCommand, reportCommand, exportCommand, verifyCommand, relativeRobustnessCommand, datasetsCommand];
 
 function mainHelp(): string {
   const lines = [
