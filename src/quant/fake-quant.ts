@@ -5,7 +5,13 @@
  *   everywhere, inside and outside the clipping range alike.
  * - `ste`: the straight-through estimator (Bengio et al. 2013, arXiv 1308.3432) with clipping, as in
  *   quantization-aware training (Jacob et al. 2018, arXiv 1712.05877) and BPDA: the gradient passes unchanged
- *   where `x` lies inside the clipping range `[scale·(qmin − zp), scale·(qmax − zp)]` and is zero outside.
+ *   where `x` lies inside the clipping range `[scale·(qmin − zp), scale·(qmax − zp)]` and is zero outside
+ *   (`steWindow: 'range'`, TensorFlow's fake-quant convention, used by quantization-aware training), or wherever
+ *   the clamp does not saturate, i.e. `round(x / scale) + zp ∈ [qmin, qmax]`, which reaches half a step further
+ *   (`steWindow: 'rounding'`, PyTorch's convention, used by the classifiers that attacks differentiate). The
+ *   difference matters at the edges of a grid: a zero point rounded to an integer can put the range's end just
+ *   inside the data's range (MNIST's normalized black pixel lies 0.004 below the 8-bit input grid's lowest
+ *   value), and the 'range' window would then block the gradient of every background pixel.
  *
  * Also the weight quantizers as ops (uniform, binary, ternary, DoReFa) with a straight-through gradient to the float
  * weights: the hook quantization-aware training uses.
@@ -28,6 +34,8 @@ export interface FakeQuantOptions {
   readonly gradient: QuantGradient;
   /** Stochastic rounding (training only) with this seed for `tf.randomUniform`; default round to nearest. */
   readonly stochasticSeed?: number;
+  /** Where the STE gradient passes: inside the clipping range (default) or wherever the clamp does not saturate. */
+  readonly steWindow?: 'range' | 'rounding';
 }
 
 /** Scale and zero point as tensors broadcastable against `x` (per channel along the last axis). */
@@ -73,6 +81,12 @@ function fakeQuantWith(x: tf.Tensor, g: GridTensors, options: FakeQuantOptions):
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         if (options.gradient === 'exact') return tf.zerosLike(dy);
+        if (options.steWindow === 'rounding') {
+          const grid = gridTensors(g.params);
+          const v = tf.add(tf.div(saved[0]!, grid.scale), grid.zeroPoint);
+          const unsaturated = tf.logicalAnd(tf.greaterEqual(v, g.qmin - 0.5), tf.lessEqual(v, g.qmax + 0.5));
+          return tf.where(unsaturated, dy, tf.zerosLike(dy));
+        }
         const [lo, hi] = clipBounds(g.params);
         const inside = tf.logicalAnd(tf.greaterEqual(saved[0]!, lo), tf.lessEqual(saved[0]!, hi));
         return tf.where(inside, dy, tf.zerosLike(dy));

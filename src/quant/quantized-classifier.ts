@@ -114,7 +114,7 @@ export class FakeQuantClassifier implements Classifier {
    */
   run(x: tf.Tensor4D, tap?: (step: number, output: tf.Tensor) => void): tf.Tensor2D {
     if (this.disposed) throw new Error('FakeQuantClassifier used after dispose()');
-    const opts = { gradient: this.gradient };
+    const opts = { gradient: this.gradient, steWindow: 'rounding' as const };
     const { inputAfter } = this.prepared;
     let h: tf.Tensor = x;
     if (inputAfter === -1 && this.input) h = this.input.apply(h, opts);

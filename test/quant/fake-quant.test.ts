@@ -41,6 +41,17 @@ test('STE gradient: the float gradient inside the clipping range, zero outside',
   tf.dispose([x, c, g]);
 });
 
+test("STE gradient with steWindow 'rounding': passes wherever the clamp does not saturate (half a step beyond the range)", () => {
+  const p = paramsFromRanges([-1], [2], 4, 'affine', 'per-tensor');
+  const [lo, hi] = clippingRange(p);
+  const half = p.scale[0]! / 2;
+  const xs = [lo - 0.5, lo - half - 1e-3, lo - half + 1e-3, lo - 1e-3, 0.3, hi + 1e-3, hi + half - 1e-3, hi + half + 1e-3, hi + 3];
+  const x = tf.tensor1d(xs);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(fakeQuant(v, p, { gradient: 'ste', steWindow: 'rounding' })))(x);
+  assert.deepEqual([...g.dataSync()], [0, 0, 1, 1, 1, 1, 1, 0, 0]);
+  tf.dispose([x, g]);
+});
+
 test('exact gradient through a quantizer is zero almost everywhere (inside and outside the range)', () => {
   const p = paramsFromRanges([-1], [1], 8, 'symmetric', 'per-tensor');
   const x = tf.randomUniform([1000], -3, 3, 'float32', 5);
