@@ -1,60 +1,29 @@
 /**
- * `npm run demo`: the end-to-end job on the embedded default (MNIST), offline. Today it trains (or reuses) a
- * small CNN and an mlp-tiny, evaluates both on the test set and writes a JSON summary; quantization, attacks,
- * verification and the HTML report join it as those stages land.
+ * `npm run demo`: the whole pipeline on the embedded default (MNIST), offline. It runs the experiment
+ * `examples/mnist-core.json` (train or reuse a small CNN and an mlp-tiny; 8-, 4-, 2-bit and binary variants;
+ * FGSM, PGD with exact and straight-through gradients, Square, transfer from each FP32 parent to its variants,
+ * comparison metrics and gradient-masking diagnostics; verification of the mlp-tiny family), then writes the HTML
+ * report and prints where it is. Running it again resumes: finished tasks are not recomputed.
+ *
+ * QROBUST_DEMO_DIR sets the output folder (default runs/demo); QROBUST_DEMO_CONFIG another config.
  */
-import { mkdir, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { trainAndSave } from '../src/models/train-and-save.js';
-import { evaluateModelDir } from '../src/models/evaluate-dir.js';
-import { ProgressBar } from '../src/cli/progress.js';
+import { runCli } from '../src/cli/main.js';
 
 const OUT = process.env['QROBUST_DEMO_DIR'] ?? join('runs', 'demo');
+const CONFIG = process.env['QROBUST_DEMO_CONFIG'] ?? join('examples', 'mnist-core.json');
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
+async function main(): Promise<number> {
+  const io = { stdout: process.stdout, stderr: process.stderr };
+  const started = Date.now();
+  const ran = await runCli(['run', CONFIG, '--out', OUT], io);
+  if (ran !== 0) return ran;
+  const report = join(OUT, 'report.html');
+  const reported = await runCli(['report', OUT, '--out', report, '--csv', join(OUT, 'csv')], io);
+  if (reported !== 0) return reported;
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  process.stdout.write(`\nDemo finished in ${minutes} min. Open the report: ${report}\n(results: ${join(OUT, 'results.jsonl')}, tables as CSV: ${join(OUT, 'csv')})\n`);
+  return 0;
 }
 
-async function trainOrReuse(arch: string, epochs: number): Promise<string> {
-  const dir = join(OUT, 'models', `mnist-${arch}`);
-  if (await exists(join(dir, 'qrobust.json'))) {
-    process.stderr.write(`reusing ${dir}\n`);
-    return dir;
-  }
-  let bar: ProgressBar | undefined;
-  await trainAndSave({
-    dataset: 'mnist',
-    arch,
-    out: dir,
-    epochs,
-    seed: 0,
-    onStart: (i) => {
-      process.stderr.write(`training ${arch} on MNIST (${i.trainCount} images, ${epochs} epochs, backend ${i.backend})\n`);
-      bar = new ProgressBar(process.stderr, i.epochs * i.stepsPerEpoch, arch);
-    },
-    onStep: (p) => bar?.update(p.epoch * p.stepsPerEpoch + p.step + 1, `loss ${p.loss.toFixed(3)} ${p.imagesPerSecond.toFixed(0)} img/s`),
-    onEpoch: (e) => {
-      bar?.done();
-      process.stderr.write(`  epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, train accuracy ${(e.accuracy * 100).toFixed(2)}% (${e.seconds.toFixed(1)} s)\n`);
-    },
-  });
-  return dir;
-}
-
-const start = performance.now();
-await mkdir(OUT, { recursive: true });
-const results = [];
-for (const [arch, epochs] of [['cnn-small', 3], ['mlp-tiny', 10]] as const) {
-  const dir = await trainOrReuse(arch, epochs);
-  const r = await evaluateModelDir({ dir });
-  process.stdout.write(`${arch}: test accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.n} MNIST test images\n`);
-  results.push({ arch, dir, accuracy: r.accuracy, n: r.n, variant: r.variant, versions: r.versions });
-}
-const summary = join(OUT, 'summary.json');
-await writeFile(summary, JSON.stringify({ results, seconds: (performance.now() - start) / 1000 }, null, 2) + '\n');
-process.stdout.write(`summary written to ${summary}\n`);
+process.exitCode = await main();
