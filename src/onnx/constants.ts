@@ -3,8 +3,7 @@
  * every node computed only from them) are evaluated here, in float64, so that shape computations such as
  * PyTorch's `Shape → Gather → Unsqueeze → Concat → Reshape` and weight preprocessing chains reduce to values.
  */
-import { QrobustError } from '../core/errors.js';
-import { describeNode, NodeAttributes } from './attributes.js';
+import type { NodeAttributes } from './attributes.js';
 import { elementCount, type OnnxNode, type OnnxTensor } from './model.js';
 
 /** A constant tensor: C-order float64 values (integers are exact up to 2^53). */
@@ -150,7 +149,7 @@ function matMul2d(a: ConstTensor, b: ConstTensor, attrs: NodeAttributes): ConstT
 }
 
 /** A `Constant` node's value. */
-export function constantNodeValue(node: OnnxNode, attrs: NodeAttributes): ConstTensor {
+export function constantNodeValue(attrs: NodeAttributes): ConstTensor {
   const t = attrs.tensor('value');
   if (t) return constFromOnnx(t);
   if (attrs.has('value_float')) return { shape: [], data: Float64Array.of(attrs.float('value_float', 0)) };
@@ -159,7 +158,7 @@ export function constantNodeValue(node: OnnxNode, attrs: NodeAttributes): ConstT
   if (fs) return { shape: [fs.length], data: Float64Array.from(fs) };
   const is = attrs.ints('value_ints', null);
   if (is) return { shape: [is.length], data: Float64Array.from(is) };
-  return attrs.fail(`${describeNode(node)} has no supported value attribute`);
+  return attrs.fail('no supported value attribute (value, value_float(s), value_int(s))');
 }
 
 /**
@@ -171,7 +170,7 @@ export function foldConstantNode(node: OnnxNode, inputs: readonly (ConstTensor |
   const need = (i: number): ConstTensor => inputs[i] ?? attrs.fail(`input ${i} is missing`);
   switch (node.opType) {
     case 'Constant':
-      return [constantNodeValue(node, attrs)];
+      return [constantNodeValue(attrs)];
     case 'Identity':
     case 'Dropout':
       return [need(0)];
@@ -273,9 +272,4 @@ export function foldConstantNode(node: OnnxNode, inputs: readonly (ConstTensor |
 /** For error messages: a shape as [a,b,c]. */
 export function showShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
-}
-
-export function assertConst(t: ConstTensor | undefined, node: OnnxNode, what: string, source: string): ConstTensor {
-  if (!t) throw new QrobustError('unsupported_layer', `${source}: ${describeNode(node)}: ${what} must be a constant`);
-  return t;
 }

@@ -28,11 +28,6 @@ const CODECS: Readonly<Record<number, ElementCodec>> = {
   [DataType.UINT64]: { bytes: 8, make: (n) => new BigUint64Array(n), read: (d, o) => d.getBigUint64(o, true), write: (d, o, v) => d.setBigUint64(o, BigInt(v), true) },
 };
 
-/** Data types whose elements this codec reads and writes. */
-export function isSupportedDataType(dataType: number): boolean {
-  return CODECS[dataType] !== undefined;
-}
-
 function codecOf(dataType: number, what: string): ElementCodec {
   const c = CODECS[dataType];
   if (!c) throw new QrobustError('invalid_argument', `${what}: ONNX data type ${dataType} is not supported (float, double and integer tensors are)`);

@@ -17,7 +17,7 @@ import { stepInSize, stepOutSize, validateIR, type NetworkIR } from './ir.js';
 import { checkBox, intervalStep } from './ibp.js';
 import type { Box, Interval, LinearConstraint, NetworkBounds } from './property.js';
 import { optimizeAlpha, type AlphaOptions } from './bounds/alpha.js';
-import { concretizeLower, makeRows } from './bounds/backward.js';
+import { concretizeLower, makeRows, type LinearRows } from './bounds/backward.js';
 import { BoundContext } from './bounds/context.js';
 import { relaxStep } from './bounds/relaxation.js';
 import { roundDown } from './bounds/rounding.js';
@@ -96,6 +96,15 @@ function neuronsPerChunk(ctx: BoundContext, i: number): number {
   return Math.max(1, Math.floor(CHUNK_ENTRIES / (2 * widest)));
 }
 
+/** Objectives +e_j and −e_j (rows 2t and 2t + 1) for the given neurons, each a span of one coefficient. */
+function unitRows(neurons: readonly number[], n: number): LinearRows {
+  const start = new Int32Array(2 * neurons.length);
+  neurons.forEach((j, t) => start.fill(j, 2 * t, 2 * t + 2));
+  const rows = makeRows(2 * neurons.length, n, start, start.map((j) => j + 1));
+  for (let t = 0; t < 2 * neurons.length; t++) rows.lambda[rows.offset[t]!] = t % 2 === 0 ? 1 : -1;
+  return rows;
+}
+
 /** CROWN bounds of every neuron of affine step i (its lower and upper bound, by back-substitution). */
 function neuronBounds(ctx: BoundContext, i: number): Interval {
   const n = stepOutSize(ctx.ir.steps[i]!);
@@ -104,14 +113,7 @@ function neuronBounds(ctx: BoundContext, i: number): Interval {
   const perChunk = neuronsPerChunk(ctx, i);
   for (let start = 0; start < n; start += perChunk) {
     const count = Math.min(perChunk, n - start);
-    const rows = makeRows(2 * count, n);
-    for (let t = 0; t < count; t++) {
-      const j = start + t;
-      rows.lambda[2 * t * n + j] = 1;
-      rows.lambda[(2 * t + 1) * n + j] = -1;
-      rows.start.fill(j, 2 * t, 2 * t + 2);
-      rows.end.fill(j + 1, 2 * t, 2 * t + 2);
-    }
+    const rows = unitRows(Array.from({ length: count }, (_, t) => start + t), n);
     const l = concretizeLower(ctx.backward(rows, i), ctx.box);
     for (let t = 0; t < count; t++) {
       lower[start + t] = l[2 * t]!;
@@ -134,13 +136,9 @@ function optimizeUnstable(ctx: BoundContext, i: number, b: Interval, options: Al
   const perChunk = neuronsPerChunk(ctx, i);
   for (let start = 0; start < unstable.length; start += perChunk) {
     const chunk = unstable.slice(start, start + perChunk);
-    const rows = makeRows(2 * chunk.length, n);
+    const rows = unitRows(chunk, n);
     const initial = new Float64Array(2 * chunk.length);
     chunk.forEach((j, t) => {
-      rows.lambda[2 * t * n + j] = 1;
-      rows.lambda[(2 * t + 1) * n + j] = -1;
-      rows.start.fill(j, 2 * t, 2 * t + 2);
-      rows.end.fill(j + 1, 2 * t, 2 * t + 2);
       initial[2 * t] = b.lower[j]!;
       initial[2 * t + 1] = -b.upper[j]!;
     });
@@ -184,7 +182,7 @@ export function crownSpecLowerBounds(ir: NetworkIR, input: Box, constraints: rea
   const last = ir.steps.length - 1;
   const m = ir.outputSize;
   const rows = makeRows(constraints.length, m);
-  constraints.forEach((c, r) => rows.lambda.set(c.coeffs, r * m));
+  constraints.forEach((c, r) => rows.lambda.set(c.coeffs, rows.offset[r]!));
   let lower = last >= 0 ? concretizeLower(ctx.backward(rows, last), ctx.box) : concretizeLower(rows, ctx.box);
   const iterations = options.alphaIterations ?? 20;
   if (iterations > 0 && ir.steps.some((s) => s.kind === 'relu')) {

@@ -13,7 +13,7 @@
  * sign), which is what projected gradient needs.
  */
 import type { NetworkIR } from '../ir.js';
-import { concretizeLower, type LinearRows } from './backward.js';
+import { coefficient, concretizeLower, type LinearRows } from './backward.js';
 import type { BoundContext } from './context.js';
 import type { Relaxation } from './relaxation.js';
 
@@ -93,11 +93,12 @@ function gradients(ir: NetworkIR, ctx: BoundContext, atInput: LinearRows, enteri
   for (let r = 0; r < atInput.rows; r++) {
     // The corner of the box the concretization picked for this row.
     let g = new Float64Array(atInput.n);
-    for (let j = 0; j < atInput.n; j++) g[j] = atInput.lambda[r * atInput.n + j]! >= 0 ? box.lower[j]! : box.upper[j]!;
+    for (let j = 0; j < atInput.n; j++) g[j] = coefficient(atInput, r, j) >= 0 ? box.lower[j]! : box.upper[j]!;
     for (let i = 0; i <= last; i++) {
       const step = ir.steps[i]!;
       const lam = entering[i]!;
       const base = r * lam.n;
+      const coeff = (j: number): number => coefficient(lam, r, j);
       if (step.kind === 'affine') {
         const w = step.weights;
         const out = new Float64Array(w.rows);
@@ -118,7 +119,7 @@ function gradients(ir: NetworkIR, ctx: BoundContext, atInput: LinearRows, enteri
         for (let j = 0; j < lam.n; j++) {
           const l = relax.lower[j]!;
           const u = relax.upper[j]!;
-          const c = lam.lambda[base + j]!;
+          const c = coeff(j);
           if (l >= 0) out[j] = g[j]!;
           else if (u <= 0) out[j] = 0;
           else if (c >= 0) {
@@ -129,11 +130,11 @@ function gradients(ir: NetworkIR, ctx: BoundContext, atInput: LinearRows, enteri
         }
       } else if (relax.kind === 'maxpool') {
         for (let j = 0; j < lam.n; j++) {
-          out[j] = lam.lambda[base + j]! >= 0 || relax.decided[j] ? g[relax.argmax[j]!]! : relax.upperConst[j]!;
+          out[j] = coeff(j) >= 0 || relax.decided[j] ? g[relax.argmax[j]!]! : relax.upperConst[j]!;
         }
       } else {
         for (let j = 0; j < lam.n; j++) {
-          const c = lam.lambda[base + j]!;
+          const c = coeff(j);
           out[j] = relax.slope[j]! * g[j]! + (c >= 0 ? relax.lowerIntercept[j]! : relax.upperIntercept[j]!);
         }
       }

@@ -17,9 +17,10 @@
  * 2·γₙ·Σ|λ'|·max|x| + |λ·intercept| per relaxation; the concretized bound is lowered by `err`. The bound then
  * holds for the exact network and for `evaluateIR`.
  *
- * Sparsity. Each row keeps the span [start, end) outside which its coefficients are zero; objectives that start
- * at one neuron stay local through convolutions (a receptive field is a band of the NHWC or NCHW vector), so
- * the rules only visit the span.
+ * Sparsity. Each row stores only the span [start, end) outside which its coefficients are zero (rows are
+ * ragged slices of one buffer): objectives that start at one neuron stay local through convolutions (a receptive
+ * field is a band of the NHWC or NCHW vector), so memory and work follow the receptive fields, not the layer
+ * width.
  */
 import type { AffineStep, SparseMatrix } from '../ir.js';
 import type { Interval } from '../property.js';
@@ -27,30 +28,42 @@ import type { Relaxation } from './relaxation.js';
 import { gamma, roundDown } from './rounding.js';
 
 /**
- * `rows` linear objectives over a vector of length `n`: Λ (rows × n, row-major), constants, error bounds, and per
- * row the span [start, end) that holds all its nonzero coefficients.
+ * `rows` linear objectives over a vector of length `n`: constants, error bounds, and per row the span
+ * [start, end) holding all its nonzero coefficients; coefficient j of row r is
+ * `lambda[offset[r] + j − start[r]]` (use `coefficient`).
  */
 export interface LinearRows {
   readonly rows: number;
   readonly n: number;
   readonly lambda: Float64Array;
+  readonly offset: Int32Array;
   readonly constant: Float64Array;
   readonly err: Float64Array;
   readonly start: Int32Array;
   readonly end: Int32Array;
 }
 
-/** Zero objectives, each spanning the whole vector (narrow the spans when the rows are known to be sparse). */
-export function makeRows(rows: number, n: number): LinearRows {
-  return {
-    rows,
-    n,
-    lambda: new Float64Array(rows * n),
-    constant: new Float64Array(rows),
-    err: new Float64Array(rows),
-    start: new Int32Array(rows),
-    end: new Int32Array(rows).fill(n),
-  };
+/** Zero objectives with the given spans (default: every row spans the whole vector). */
+export function makeRows(rows: number, n: number, start?: Int32Array, end?: Int32Array): LinearRows {
+  const s = start ?? new Int32Array(rows);
+  const e = end ?? new Int32Array(rows).fill(n);
+  const offset = new Int32Array(rows);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    offset[r] = total;
+    total += Math.max(0, e[r]! - s[r]!);
+  }
+  return { rows, n, lambda: new Float64Array(total), offset, constant: new Float64Array(rows), err: new Float64Array(rows), start: s, end: e };
+}
+
+/** Coefficient j of row r (0 outside the row's span). */
+export function coefficient(r: LinearRows, row: number, j: number): number {
+  return j >= r.start[row]! && j < r.end[row]! ? r.lambda[r.offset[row]! + j - r.start[row]!]! : 0;
+}
+
+/** Sets coefficient j of row r, which must lie in the row's span. */
+export function setCoefficient(r: LinearRows, row: number, j: number, v: number): void {
+  r.lambda[r.offset[row]! + j - r.start[row]!] = v;
 }
 
 /** |W|·absMax + |b| per output of an affine step: the magnitude its rounding errors scale with. */
@@ -90,108 +103,131 @@ function spansOf(w: SparseMatrix): { first: Int32Array; last: Int32Array } {
 /** Λ ← ΛW, c ← c + Λb, through an affine step; `magnitude` from `affineMagnitude`. */
 export function backAffine(r: LinearRows, step: AffineStep, magnitude: Float64Array): LinearRows {
   const w = step.weights;
-  const out = makeRows(r.rows, w.cols);
-  const g = 3 * gamma(Math.max(w.rows, w.cols) + 2);
+  // The output spans: all columns for a dense W, else the union of the used rows' column spans.
+  const start = new Int32Array(r.rows);
+  const end = new Int32Array(r.rows);
   const spans = w.format === 'csr' ? spansOf(w) : null;
   for (let row = 0; row < r.rows; row++) {
-    const base = row * r.n;
-    const outBase = row * w.cols;
-    let c = r.constant[row]!;
-    let e = 0;
     let first = w.cols;
     let last = 0;
+    const off = r.offset[row]! - r.start[row]!;
     for (let i = r.start[row]!; i < r.end[row]!; i++) {
-      const lam = r.lambda[base + i]!;
+      if (r.lambda[off + i] === 0) continue;
+      if (!spans) {
+        first = 0;
+        last = w.cols;
+        break;
+      }
+      if (spans.first[i]! < first) first = spans.first[i]!;
+      if (spans.last[i]! > last) last = spans.last[i]!;
+    }
+    start[row] = Math.min(first, last);
+    end[row] = last;
+  }
+  const out = makeRows(r.rows, w.cols, start, end);
+  const g = 3 * gamma(Math.max(w.rows, w.cols) + 2);
+  for (let row = 0; row < r.rows; row++) {
+    const off = r.offset[row]! - r.start[row]!;
+    const outOff = out.offset[row]! - out.start[row]!;
+    let c = r.constant[row]!;
+    let e = 0;
+    for (let i = r.start[row]!; i < r.end[row]!; i++) {
+      const lam = r.lambda[off + i]!;
       if (lam === 0) continue;
       c += lam * step.bias[i]!;
       e += Math.abs(lam) * magnitude[i]!;
       if (w.format === 'dense') {
         const wr = i * w.cols;
-        for (let j = 0; j < w.cols; j++) out.lambda[outBase + j] += lam * w.data[wr + j]!;
-        first = 0;
-        last = w.cols;
+        for (let j = 0; j < w.cols; j++) out.lambda[outOff + j] += lam * w.data[wr + j]!;
       } else {
-        for (let k = w.rowPtr[i]!; k < w.rowPtr[i + 1]!; k++) out.lambda[outBase + w.colIdx[k]!] += lam * w.values[k]!;
-        if (spans!.first[i]! < first) first = spans!.first[i]!;
-        if (spans!.last[i]! > last) last = spans!.last[i]!;
+        for (let k = w.rowPtr[i]!; k < w.rowPtr[i + 1]!; k++) out.lambda[outOff + w.colIdx[k]!] += lam * w.values[k]!;
       }
     }
     out.constant[row] = c;
     out.err[row] = r.err[row]! + g * e;
-    out.start[row] = Math.min(first, last);
-    out.end[row] = last;
   }
   return out;
 }
 
 /**
- * Λ through a relaxed non-linear step. `alpha` (rows × n, optional) overrides the ReLU lower slopes per row,
- * as alpha-CROWN does.
+ * Λ through a relaxed non-linear step. `alpha` (rows × n, dense, optional) overrides the ReLU lower slopes per
+ * row, as alpha-CROWN does.
  */
 export function backRelaxed(r: LinearRows, relax: Relaxation, inSize: number, alpha?: Float64Array): LinearRows {
-  const out = makeRows(r.rows, inSize);
+  let start = r.start;
+  let end = r.end;
+  if (relax.kind === 'maxpool') {
+    // Max-pooling maps each row's span through the inputs its coefficients pick.
+    start = new Int32Array(r.rows);
+    end = new Int32Array(r.rows);
+    for (let row = 0; row < r.rows; row++) {
+      let first = inSize;
+      let last = 0;
+      const off = r.offset[row]! - r.start[row]!;
+      for (let j = r.start[row]!; j < r.end[row]!; j++) {
+        const lam = r.lambda[off + j]!;
+        if (lam === 0 || (lam < 0 && !relax.decided[j])) continue;
+        const i = relax.argmax[j]!;
+        if (i < first) first = i;
+        if (i + 1 > last) last = i + 1;
+      }
+      start[row] = Math.min(first, last);
+      end[row] = last;
+    }
+  }
+  const out = makeRows(r.rows, inSize, start, end);
   const g = 2 * gamma(inSize + 2);
   for (let row = 0; row < r.rows; row++) {
-    const base = row * r.n;
-    const outBase = row * inSize;
+    const off = r.offset[row]! - r.start[row]!;
+    const outOff = out.offset[row]! - out.start[row]!;
     let c = r.constant[row]!;
     let e = 0;
-    // Element-wise steps keep the span; max-pooling maps it through the chosen inputs.
-    let first = r.start[row]!;
-    let last = r.end[row]!;
     if (relax.kind === 'relu') {
       for (let j = r.start[row]!; j < r.end[row]!; j++) {
-        const lam = r.lambda[base + j]!;
+        const lam = r.lambda[off + j]!;
         if (lam === 0) continue;
         const l = relax.lower[j]!;
         const u = relax.upper[j]!;
         let v: number;
         if (l >= 0) v = lam;
         else if (u <= 0) continue;
-        else if (lam >= 0) v = lam * (alpha ? alpha[outBase + j]! : relax.alpha[j]!);
+        else if (lam >= 0) v = lam * (alpha ? alpha[row * inSize + j]! : relax.alpha[j]!);
         else {
           v = lam * relax.upperSlope[j]!;
           const t = lam * relax.upperIntercept[j]!;
           c += t;
           e += Math.abs(t);
         }
-        out.lambda[outBase + j] = v;
+        out.lambda[outOff + j] = v;
         e += Math.abs(v) * relax.absMax[j]!;
       }
     } else if (relax.kind === 'maxpool') {
-      first = inSize;
-      last = 0;
       for (let j = r.start[row]!; j < r.end[row]!; j++) {
-        const lam = r.lambda[base + j]!;
+        const lam = r.lambda[off + j]!;
         if (lam === 0) continue;
         const i = relax.argmax[j]!;
         if (lam >= 0 || relax.decided[j]) {
-          out.lambda[outBase + i] += lam;
+          out.lambda[outOff + i] += lam;
           e += Math.abs(lam) * relax.absMax[i]!;
-          if (i < first) first = i;
-          if (i + 1 > last) last = i + 1;
         } else {
           const t = lam * relax.upperConst[j]!;
           c += t;
           e += Math.abs(t);
         }
       }
-      first = Math.min(first, last);
     } else {
       for (let j = r.start[row]!; j < r.end[row]!; j++) {
-        const lam = r.lambda[base + j]!;
+        const lam = r.lambda[off + j]!;
         if (lam === 0) continue;
         const v = lam * relax.slope[j]!;
         const t = lam * (lam >= 0 ? relax.lowerIntercept[j]! : relax.upperIntercept[j]!);
-        out.lambda[outBase + j] = v;
+        out.lambda[outOff + j] = v;
         c += t;
         e += Math.abs(v) * relax.absMax[j]! + Math.abs(t);
       }
     }
     out.constant[row] = c;
     out.err[row] = r.err[row]! + g * e;
-    out.start[row] = first;
-    out.end[row] = last;
   }
   return out;
 }
@@ -201,11 +237,11 @@ export function concretizeLower(r: LinearRows, box: Interval): Float64Array {
   const out = new Float64Array(r.rows);
   const g = 2 * gamma(r.n + 2);
   for (let row = 0; row < r.rows; row++) {
-    const base = row * r.n;
+    const off = r.offset[row]! - r.start[row]!;
     let s = r.constant[row]!;
     let mag = Math.abs(s);
     for (let j = r.start[row]!; j < r.end[row]!; j++) {
-      const lam = r.lambda[base + j]!;
+      const lam = r.lambda[off + j]!;
       if (lam === 0) continue;
       const l = box.lower[j]!;
       const u = box.upper[j]!;

@@ -1,6 +1,6 @@
 /**
- * Small matrix helpers for building and transforming IR weights: CSR construction, row/column scaling, products
- * with a vector on either side, and the |W| row sums bound rules need. Dense matrices are row-major.
+ * Small matrix helpers for building and transforming IR weights: CSR construction, diagonal and permutation
+ * matrices, row/column scaling, and products (to fold consecutive affine maps). Dense matrices are row-major.
  */
 import type { DenseMatrix, Matrix, SparseMatrix } from '../ir.js';
 
@@ -74,41 +74,6 @@ export function scaleMatrix(m: Matrix, r: Float64Array | null, c: Float64Array |
     for (let k = m.rowPtr[i]!; k < m.rowPtr[i + 1]!; k++) values[k] = m.values[k]! * ri * (c ? c[m.colIdx[k]!]! : 1);
   }
   return { ...m, values };
-}
-
-/** xᵀ M (a row vector times the matrix), length `cols`. */
-export function vecMat(x: Float64Array, m: Matrix): Float64Array {
-  const y = new Float64Array(m.cols);
-  if (m.format === 'dense') {
-    for (let i = 0; i < m.rows; i++) {
-      const xi = x[i]!;
-      if (xi === 0) continue;
-      const row = i * m.cols;
-      for (let j = 0; j < m.cols; j++) y[j] += xi * m.data[row + j]!;
-    }
-  } else {
-    for (let i = 0; i < m.rows; i++) {
-      const xi = x[i]!;
-      if (xi === 0) continue;
-      for (let k = m.rowPtr[i]!; k < m.rowPtr[i + 1]!; k++) y[m.colIdx[k]!] += xi * m.values[k]!;
-    }
-  }
-  return y;
-}
-
-/** Number of stored entries of row i (all columns for a dense matrix). */
-export function rowLength(m: Matrix, i: number): number {
-  return m.format === 'dense' ? m.cols : m.rowPtr[i + 1]! - m.rowPtr[i]!;
-}
-
-/** A dense copy (for small matrices and tests). */
-export function toDense(m: Matrix): DenseMatrix {
-  if (m.format === 'dense') return m;
-  const data = new Float64Array(m.rows * m.cols);
-  for (let i = 0; i < m.rows; i++) {
-    for (let k = m.rowPtr[i]!; k < m.rowPtr[i + 1]!; k++) data[i * m.cols + m.colIdx[k]!] += m.values[k]!;
-  }
-  return denseMatrix(m.rows, m.cols, data);
 }
 
 /**
