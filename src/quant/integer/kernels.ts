@@ -29,7 +29,8 @@ export function quantizeInput(op: QuantizeInputOp, pixels: Float32Array, offset:
   }
 }
 
-function requantize(acc: number, c: number, r: Requant): number {
+/** The output code of accumulator `acc` (bias included) for output channel `c`: requantized, shifted, clamped. */
+export function requantize(acc: number, c: number, r: Requant): number {
   const k = r.multiplier.length === 1 ? 0 : c;
   const x = acc | 0;
   const scaled =

@@ -6,25 +6,13 @@
  * accumulator as long as nothing wraps around in int32, which lets interval bounds and the threshold encodings
  * work with the exact function instead of an approximation of it.
  */
-import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierSingleRounding, roundHalfEven } from '../../quant/integer/fixed-point.js';
+import { requantize } from '../../quant/integer/kernels.js';
 import type { Requant } from '../../quant/integer/program.js';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
-/** The output code of accumulator `acc` (bias included) for output channel `c`. */
-export function requantize(acc: number, c: number, r: Requant): number {
-  const k = r.multiplier.length === 1 ? 0 : c;
-  const x = acc | 0;
-  const scaled =
-    r.rounding === 'double'
-      ? multiplyByQuantizedMultiplier(x, r.multiplier[k]!, r.shift[k]!)
-      : r.rounding === 'single'
-        ? multiplyByQuantizedMultiplierSingleRounding(x, r.multiplier[k]!, r.shift[k]!)
-        : roundHalfEven(Math.fround(Math.fround(x) * r.realMultiplier[k]!));
-  const v = scaled + r.outZeroPoint;
-  return v < r.lo ? r.lo : v > r.hi ? r.hi : v;
-}
+export { requantize };
 
 /**
  * The real multiplier M the requantization approximates for channel c, and a bound ν on |R(acc) − zp − M·acc|
