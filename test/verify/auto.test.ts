@@ -52,7 +52,7 @@ await initBackend('wasm');
 const model = await trainedTinyMlp(3);
 const graph = graphFromModel(model);
 const floatIR = irFromPreparedGraph(prepareGraph(graph, null), 'mlp-tiny');
-const data = await loadDataset('mnist', 'test', { n: 16, seed: 5, allowDownload: false });
+const data = await loadDataset('mnist', 'test', { n: 12, seed: 5, allowDownload: false });
 const calib = await loadDataset('mnist', 'train', { n: 300, seed: 6, allowDownload: false });
 const images = Array.from({ length: data.count }, (_, k) => Float32Array.from(data.pixels.subarray(k * 784, (k + 1) * 784), (v) => v / 255));
 const labels = Int32Array.from(data.labels);
@@ -105,7 +105,7 @@ test('integer semantics: no sample verified robust is broken by PGD judged on th
   const guide = irFromPreparedGraph(prepareGraph(qm.graph, qm.plan), 'mlp-tiny w4 fake-quant');
   const outcome: string[] = [];
   for (let k = 0; k < images.length; k++) {
-    const r = await verifyIntegerCaseAuto(integerCase(int.program, localRobustnessCase(images[k]!, labels[k]!, eps, 10)), { timeLimit: 2, guide });
+    const r = await verifyIntegerCaseAuto(integerCase(int.program, localRobustnessCase(images[k]!, labels[k]!, eps, 10)), { timeLimit: 1.5, guide });
     outcome.push(r.verdict);
     if (r.verdict === 'sat') {
       const y = logitsOf(int, [Float32Array.from(r.counterexample!.input)])[0]!;

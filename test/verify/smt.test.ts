@@ -7,7 +7,7 @@ import { verifyCaseMilp } from '../../src/verify/milp/verify-milp.js';
 import { inBox, isUnsafe, type VerificationCase } from '../../src/verify/property.js';
 import { dyadic, rationalToNumber, realLit } from '../../src/verify/smt/smtlib.js';
 import { verifyCaseSmt } from '../../src/verify/smt/verify-smt.js';
-import { releaseZ3 } from '../../src/verify/smt/z3-runtime.js';
+import { configureZ3, releaseZ3, z3Generation } from '../../src/verify/smt/z3-runtime.js';
 import { box, le, randomNet, robustnessCase, roundingNet, vcase, VEE, VEE_BOX } from './tiny-nets.js';
 
 after(releaseZ3);
@@ -72,4 +72,20 @@ test('MILP and SMT agree on random 2-6-6-3 nets (weights on a 1/8 grid), and bot
     seen[m.verdict as 'sat' | 'unsat']++;
   }
   assert.ok(seen.sat > 0 && seen.unsat > 0, `both answers occur (${JSON.stringify(seen)})`);
+});
+
+test('the Z3 runtime shares one context and starts a fresh wasm instance after its quota of checks', async () => {
+  configureZ3({ maxChecks: 2 });
+  try {
+    await releaseZ3();
+    const before = z3Generation();
+    for (let i = 0; i < 5; i++) {
+      const threshold = i % 2 === 0 ? 2.001 : 1.5;
+      const r = await verifyCaseSmt(VEE, vcase(VEE_BOX, [[le([-1, 0], threshold)]]));
+      assert.equal(r.verdict, i % 2 === 0 ? 'unsat' : 'sat');
+    }
+    assert.equal(z3Generation() - before, 3, 'five checks on instances of two checks each');
+  } finally {
+    configureZ3({ maxChecks: 40 });
+  }
 });

@@ -12,7 +12,7 @@ import type { NetworkBounds, VerificationCase, VerificationResult } from '../pro
 import { encodeIntegerProgram, type RequantEncoding } from './encode-integer.js';
 import { encodeRealNetwork } from './encode-real.js';
 import { rationalToNumber } from './smtlib.js';
-import { z3 } from './z3-runtime.js';
+import { withZ3Context } from './z3-runtime.js';
 
 export interface SmtOptions {
   /** Seconds for the check (default 60). */
@@ -36,29 +36,29 @@ type CheckOutcome = { readonly result: 'sat'; readonly values: bigint[][] } | { 
 
 /** Runs one SMT-LIB script; on sat, returns the (numerator, denominator) of each named constant. */
 async function check(script: string, names: readonly string[], sort: 'Real' | 'Int', seconds: number): Promise<CheckOutcome> {
-  const api = await z3();
-  const ctx = new api.Context('main');
-  const solver = new ctx.Solver();
-  // Z3's own timeout starts when the check does; the timer also covers the time spent before it, and
-  // interrupts the check from this thread if Z3 overruns its limit.
-  const deadline = performance.now() + seconds * 1000;
-  const timer = setTimeout(() => ctx.interrupt(), Math.max(1, Math.round(seconds * 1000) + 250));
-  try {
-    solver.fromString(script);
-    solver.set('timeout', Math.max(1, Math.round(deadline - performance.now())));
-    const r = await solver.check();
-    if (r !== 'sat') return r === 'unsat' ? { result: 'unsat' } : { result: 'unknown', reason: solver.reasonUnknown?.() ?? 'unknown' };
-    const model = solver.model();
-    const values = names.map((n) => {
-      const v = model.eval(sort === 'Real' ? ctx.Real.const(n) : ctx.Int.const(n), true) as unknown as { value(): bigint | { numerator: bigint; denominator: bigint } };
-      const val = v.value();
-      return typeof val === 'bigint' ? [val, 1n] : [val.numerator, val.denominator];
-    });
-    return { result: 'sat', values };
-  } finally {
-    clearTimeout(timer);
-    solver.release();
-  }
+  return withZ3Context(async (ctx) => {
+    const solver = new ctx.Solver();
+    // Z3's own timeout starts when the check does; the timer also covers the time spent before it, and
+    // interrupts the check from this thread if Z3 overruns its limit.
+    const deadline = performance.now() + seconds * 1000;
+    const timer = setTimeout(() => ctx.interrupt(), Math.max(1, Math.round(seconds * 1000) + 250));
+    try {
+      solver.fromString(script);
+      solver.set('timeout', Math.max(1, Math.round(deadline - performance.now())));
+      const r = await solver.check();
+      if (r !== 'sat') return r === 'unsat' ? { result: 'unsat' } : { result: 'unknown', reason: solver.reasonUnknown?.() ?? 'unknown' };
+      const model = solver.model();
+      const values = names.map((n) => {
+        const v = model.eval(sort === 'Real' ? ctx.Real.const(n) : ctx.Int.const(n), true) as unknown as { value(): bigint | { numerator: bigint; denominator: bigint } };
+        const val = v.value();
+        return typeof val === 'bigint' ? [val, 1n] : [val.numerator, val.denominator];
+      });
+      return { result: 'sat', values };
+    } finally {
+      clearTimeout(timer);
+      solver.release();
+    }
+  });
 }
 
 function timeoutOrUnknown(reason: string | undefined, seconds: number, limit: number): { verdict: 'timeout' | 'unknown'; reason: string } {

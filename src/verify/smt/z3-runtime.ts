@@ -1,33 +1,80 @@
 /**
- * The Z3 runtime (`z3-solver`, Z3 compiled to WebAssembly with worker threads). Initialization is paid once per
- * process and shared; `releaseZ3` ends the worker threads so that a process (a test file, the CLI) can exit
- * without `process.exit`.
+ * The Z3 runtime (`z3-solver`, Z3 compiled to WebAssembly with worker threads). Initialization is paid once and
+ * shared, with one Z3 context for all checks: every `new Context()` allocates a native context that is never
+ * freed, and the 2 GiB wasm heap filled up after a few hundred checks (measured on the mlp-tiny runs). The
+ * whole instance is also replaced after a number of checks (`configureZ3`), since Z3's term tables only grow. `releaseZ3`
+ * ends the worker threads so that a process (a test file, the CLI) can exit without `process.exit`.
  */
 import { init, killThreads } from 'z3-solver';
 import { QrobustError } from '../../core/errors.js';
 
 export type Z3Api = Awaited<ReturnType<typeof init>>;
+export type Z3Context = InstanceType<Z3Api['Context']>;
 
-let api: Promise<Z3Api> | null = null;
+/** Checks served by one wasm instance before a fresh one is started (see `configureZ3`). */
+let maxChecks = 40;
+/** How many instances have been started (for tests and reports). */
+let generation = 0;
 
-/** The shared Z3 API, initializing it on first use. */
-export function z3(): Promise<Z3Api> {
-  if (!api) {
-    api = init().catch((e: unknown) => {
-      api = null;
-      throw new QrobustError('backend_unavailable', `the Z3 SMT solver could not be loaded: ${(e as Error).message}`);
-    });
-  }
-  return api;
+/** Sets how many checks one Z3 instance serves before it is replaced (default 40). */
+export function configureZ3(o: { readonly maxChecks: number }): void {
+  if (!Number.isInteger(o.maxChecks) || o.maxChecks < 1) throw new QrobustError('invalid_argument', `maxChecks must be an integer >= 1, got ${o.maxChecks}`);
+  maxChecks = o.maxChecks;
 }
 
-/** Ends Z3's worker threads (if it was started); the next `z3()` starts it again. */
-export async function releaseZ3(): Promise<void> {
-  if (!api) return;
-  const pending = api;
-  api = null;
+/** The number of Z3 instances started so far. */
+export function z3Generation(): number {
+  return generation;
+}
+
+interface Instance {
+  readonly api: Z3Api;
+  readonly ctx: Z3Context;
+  checks: number;
+}
+
+let current: Promise<Instance> | null = null;
+
+function start(): Promise<Instance> {
+  current ??= init().then(
+    (api) => {
+      generation++;
+      return { api, ctx: new api.Context('main') as Z3Context, checks: 0 };
+    },
+    (e: unknown) => {
+      current = null;
+      throw new QrobustError('backend_unavailable', `the Z3 SMT solver could not be loaded: ${(e as Error).message}`);
+    },
+  );
+  return current;
+}
+
+/** The shared Z3 API, initializing it on first use. */
+export async function z3(): Promise<Z3Api> {
+  return (await start()).api;
+}
+
+/**
+ * Runs `fn` with the shared context; counts it as one check and starts a fresh instance for the next call once
+ * this one has served its quota.
+ */
+export async function withZ3Context<T>(fn: (ctx: Z3Context, api: Z3Api) => Promise<T>): Promise<T> {
+  const inst = await start();
+  inst.checks++;
   try {
-    await killThreads((await pending).em);
+    return await fn(inst.ctx, inst.api);
+  } finally {
+    if (inst.checks >= maxChecks && current !== null && (await current) === inst) await releaseZ3();
+  }
+}
+
+/** Ends Z3's worker threads (if it was started); the next use starts it again. */
+export async function releaseZ3(): Promise<void> {
+  if (!current) return;
+  const pending = current;
+  current = null;
+  try {
+    await killThreads((await pending).api.em);
   } catch {
     /* it never started */
   }
@@ -35,6 +82,6 @@ export async function releaseZ3(): Promise<void> {
 
 /** The Z3 version string, or null when Z3 has not been started. */
 export async function z3Version(): Promise<string | null> {
-  if (!api) return null;
-  return (await api).getFullVersion();
+  if (!current) return null;
+  return (await current).api.getFullVersion();
 }
