@@ -10,7 +10,7 @@ import { dequantizeCodes, runOnCodes, traceIntegerProgram } from '../../src/veri
 import { codeBox, inputCode, pixelsForCodes } from '../../src/verify/integer/input-region.js';
 import { integerCase } from '../../src/verify/integer/integer-case.js';
 import { integerIntervalBounds } from '../../src/verify/integer/interval.js';
-import { requantize, requantThresholds } from '../../src/verify/integer/requant.js';
+import { requantize, requantLinearization, requantThresholds } from '../../src/verify/integer/requant.js';
 import { verifyIntegerCaseMilp } from '../../src/verify/milp/verify-integer-milp.js';
 import { isUnsafe, localRobustnessCase, type VerificationCase } from '../../src/verify/property.js';
 import { requantTerm } from '../../src/verify/smt/encode-integer.js';
@@ -113,6 +113,22 @@ test('threshold tables equal the integer kernel on every accumulator (double, si
         while (k < thresholds.length && thresholds[k]! <= acc) k++;
         assert.equal(base + k, requantize(acc, 0, r), `${rounding} M=${m} acc=${acc}`);
       }
+    }
+  }
+});
+
+test('requantization stays within ν of the real product M·acc + zp on every accumulator, and ν is tight', () => {
+  for (const rounding of ['double', 'single', 'onnxruntime'] as const) {
+    for (const m of [0.1875, 0.0123, 0.00071, 0.7, 1.9, 3.3]) {
+      const r = requant(m, rounding, 0, -1_000_000, 1_000_000);
+      const maxAbs = 20000;
+      const { M, noise } = requantLinearization(r, 0, maxAbs);
+      let worst = 0;
+      for (let acc = -maxAbs; acc <= maxAbs; acc++) worst = Math.max(worst, Math.abs(requantize(acc, 0, r) - M * acc));
+      assert.ok(worst <= noise, `${rounding} M=${m}: error ${worst} > ν ${noise}`);
+      // Rounding to an integer reaches (almost) half a unit; with a right shift (M < 1/2) ν is at most 3/4.
+      assert.ok(worst >= 0.49, `${rounding} M=${m}: worst ${worst}`);
+      if (m < 0.5) assert.ok(noise <= 0.75, `${rounding} M=${m}: ν ${noise}`);
     }
   }
 });

@@ -1,16 +1,16 @@
 /**
  * A real-valued over-approximation of an integer program, written as a NetworkIR so that the linear bound
  * propagation of `crown.ts` applies to deployed integer networks. Requantization stays within ν codes of the
- * exact real product: |R(acc) − (M·acc + zp)| ≤ ν before the clamp (`requantLinearization`: ν = 1 for TFLite's
- * double rounding, two roundings of at most half a unit, and for single rounding; ONNX Runtime's float32 form
- * adds its float32 rounding). So each requantized code is
+ * exact real product: |R(acc) − (M·acc + zp)| ≤ ν before the clamp (`requantLinearization`: ν = 1/2 for single
+ * rounding, 1/2 + 2^−right/2 for TFLite's double rounding, and ONNX Runtime's float32 form adds its float32
+ * rounding). So each requantized code is
  *
  *     code = clamp(M·acc + zp + e, lo, hi),   e ∈ [−ν, ν],
  *
  * and the clamp is lo + relu(v − lo) − relu(v − hi). The noise terms e become extra inputs of the IR (carried
  * as ẽ = e + ν ∈ [0, 2ν] so that ReLU steps pass them unchanged); a ReLU on codes is zp + relu(code − zp) and
  * max-pooling stays max-pooling. Every integer execution is one point of this IR's input box, so bounds the IR
- * proves hold for the integer program; they are only as loose as the ±1 noise and the linear relaxations.
+ * proves hold for the integer program; they are only as loose as the ±ν noise and the linear relaxations.
  */
 import { QrobustError } from '../../core/errors.js';
 import type { IntegerProgram } from '../../quant/integer/program.js';
@@ -24,7 +24,7 @@ import { requantLinearization } from './requant.js';
 
 export interface IntegerRelaxation {
   readonly ir: NetworkIR;
-  /** The input box: the code box, then [0, 2] for every noise term. */
+  /** The input box: the code box, then [0, 2ν] for every noise term. */
   readonly box: Box;
   /** Per integer op: the IR step whose output starts with the op's codes. */
   readonly codeStep: readonly number[];
@@ -80,7 +80,7 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
     if (op.op === 'dense' || op.op === 'conv2d') {
       const m = noiseSizes[k]!;
       const rest = pending - m;
-      // Step A: [v − lo (m), v − hi (m), remaining noise], v_j = M_j·acc_j + zp − 1 + ẽ_j.
+      // Step A: [v − lo (m), v − hi (m), remaining noise], v_j = M_j·acc_j + zp − ν_j + ẽ_j.
       const a = new CsrBuilder(cur + pending);
       const bias = new Float64Array(2 * m + rest);
       const rowTerms: { col: number; w: number }[][] = [];

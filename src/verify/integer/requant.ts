@@ -16,17 +16,24 @@ export { requantize };
 
 /**
  * The real multiplier M the requantization approximates for channel c, and a bound ν on |R(acc) − zp − M·acc|
- * before the clamp for |acc| ≤ maxAbsAcc: the fixed-point forms use M = M0·2^(shift−31) (exact in float64) and
- * round at most twice by half a unit (ν = 1); ONNX Runtime's form uses its float32 multiplier, two float32
- * roundings (relative 2^−24 each) and one rounding to an integer.
+ * before the clamp for |acc| ≤ maxAbsAcc: the fixed-point forms use M = M0·2^(shift−31) (exact in float64);
+ * single rounding rounds once (ν = 1/2), double rounding rounds the high product to 2^−right of a unit and then
+ * to a unit (ν = 1/2 + 2^−right/2, which is 1 without a right shift); ONNX Runtime's form uses its float32
+ * multiplier, two float32 roundings (relative 2^−24 each) and one rounding to an integer. The bounds assume
+ * no int32 wrap-around, which `requantMonotoneOn` checks.
  */
 export function requantLinearization(r: Requant, c: number, maxAbsAcc: number): { M: number; noise: number } {
   const k = r.multiplier.length === 1 ? 0 : c;
   if (r.rounding === 'onnxruntime') {
     const M = r.realMultiplier[k]!;
-    return { M, noise: Math.max(1, 0.5 + maxAbsAcc * M * 2 ** -22) };
+    return { M, noise: 0.5 + maxAbsAcc * Math.abs(M) * 2 ** -22 };
   }
-  return { M: r.multiplier[k]! * 2 ** (r.shift[k]! - 31), noise: 1 };
+  const M = r.multiplier[k]! * 2 ** (r.shift[k]! - 31);
+  // Single rounding: one rounding of acc·M to an integer. Double rounding: the high multiply rounds to a unit
+  // of 2^−right of the result, then the rounding divide by 2^right rounds to an integer.
+  if (r.rounding === 'single') return { M, noise: 0.5 };
+  const right = Math.max(-r.shift[k]!, 0);
+  return { M, noise: 0.5 + 0.5 * 2 ** -right };
 }
 
 /** The multiplier and shift of channel `c`. */

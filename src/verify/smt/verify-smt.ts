@@ -34,18 +34,34 @@ export interface IntegerSmtOptions extends SmtOptions {
 
 type CheckOutcome = { readonly result: 'sat'; readonly values: bigint[][] } | { readonly result: 'unsat' | 'unknown'; readonly reason?: string };
 
-/** Runs one SMT-LIB script; on sat, returns the (numerator, denominator) of each named constant. */
+/** Seconds past the limit after which a check that ignored both its timeout and the interrupt is abandoned. */
+const OVERRUN_GRACE = 2;
+
+/**
+ * Runs one SMT-LIB script; on sat, returns the (numerator, denominator) of each named constant. The time limit
+ * is kept in three layers: Z3's own `timeout`, an interrupt from this thread shortly after it, and, since some
+ * of Z3's arithmetic loops check neither (seen on integer programs with 4-bit activations), abandoning the
+ * whole wasm instance (its threads are killed and the next check starts a fresh one).
+ */
 async function check(script: string, names: readonly string[], sort: 'Real' | 'Int', seconds: number): Promise<CheckOutcome> {
-  return withZ3Context(async (ctx) => {
+  return withZ3Context(async (ctx, _api, abandon) => {
     const solver = new ctx.Solver();
-    // Z3's own timeout starts when the check does; the timer also covers the time spent before it, and
-    // interrupts the check from this thread if Z3 overruns its limit.
     const deadline = performance.now() + seconds * 1000;
     const timer = setTimeout(() => ctx.interrupt(), Math.max(1, Math.round(seconds * 1000) + 250));
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    let abandoned = false;
     try {
       solver.fromString(script);
       solver.set('timeout', Math.max(1, Math.round(deadline - performance.now())));
-      const r = await solver.check();
+      const overrun = new Promise<'overrun'>((resolve) => {
+        watchdog = setTimeout(() => resolve('overrun'), Math.max(1, deadline - performance.now()) + OVERRUN_GRACE * 1000);
+      });
+      const r = await Promise.race([solver.check(), overrun]);
+      if (r === 'overrun') {
+        abandoned = true;
+        await abandon();
+        return { result: 'unknown', reason: `timeout (Z3 ignored its limit; stopped ${OVERRUN_GRACE} s after it)` };
+      }
       if (r !== 'sat') return r === 'unsat' ? { result: 'unsat' } : { result: 'unknown', reason: solver.reasonUnknown?.() ?? 'unknown' };
       const model = solver.model();
       const values = names.map((n) => {
@@ -56,7 +72,8 @@ async function check(script: string, names: readonly string[], sort: 'Real' | 'I
       return { result: 'sat', values };
     } finally {
       clearTimeout(timer);
-      solver.release();
+      clearTimeout(watchdog);
+      if (!abandoned) solver.release();
     }
   });
 }

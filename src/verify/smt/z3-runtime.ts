@@ -56,15 +56,26 @@ export async function z3(): Promise<Z3Api> {
 
 /**
  * Runs `fn` with the shared context; counts it as one check and starts a fresh instance for the next call once
- * this one has served its quota.
+ * this one has served its quota. `abandon` ends this instance at once (a check that will not stop): its threads
+ * are killed and the next call starts a fresh instance.
  */
-export async function withZ3Context<T>(fn: (ctx: Z3Context, api: Z3Api) => Promise<T>): Promise<T> {
+export async function withZ3Context<T>(fn: (ctx: Z3Context, api: Z3Api, abandon: () => Promise<void>) => Promise<T>): Promise<T> {
   const inst = await start();
   inst.checks++;
+  let gone = false;
+  const abandon = async (): Promise<void> => {
+    gone = true;
+    if (current !== null && (await current) === inst) current = null;
+    try {
+      await killThreads(inst.api.em);
+    } catch {
+      /* already ended */
+    }
+  };
   try {
-    return await fn(inst.ctx, inst.api);
+    return await fn(inst.ctx, inst.api, abandon);
   } finally {
-    if (inst.checks >= maxChecks && current !== null && (await current) === inst) await releaseZ3();
+    if (!gone && inst.checks >= maxChecks && current !== null && (await current) === inst) await releaseZ3();
   }
 }
 
