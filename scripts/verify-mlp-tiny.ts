@@ -5,13 +5,16 @@
  * variant against the full-precision model at each ε, from the same per-sample verdicts.
  *
  *   node dist/scripts/verify-mlp-tiny.js FP_DIR Q_DIR... [--eps 1,2,4,8] [--n 100] [--timeout 10] [--seed 0]
- *        [--semantics integer|fake-quant] [--out DIR]
+ *        [--semantics integer|fake-quant] [--out DIR] [--reuse FILE,...]
  *
  * ε is given in units of 1/255. Writes DIR/results.json (every sample's verdict and stage times, seed, versions)
- * and DIR/table.md.
+ * after every (model, ε) and DIR/table.md at the end. A rerun with the same DIR resumes: (model, ε) runs already
+ * in DIR/results.json, or in the `--reuse` files (other runs' results.json, e.g. models split over processes),
+ * with the same n, seed, timeout and semantics are taken from there instead of being recomputed.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { releaseZ3 } from '../src/verify/smt/z3-runtime.js';
 import { verifyModelDir, type VerifyDirReport } from '../src/verify/verify-dir.js';
 
@@ -23,6 +26,13 @@ interface Args {
   readonly seed: number;
   readonly semantics: 'integer' | 'fake-quant';
   readonly out: string;
+  readonly reuse: string[];
+}
+
+interface RunRecord {
+  readonly dir: string;
+  readonly eps: number;
+  readonly report: VerifyDirReport;
 }
 
 function parse(argv: string[]): Args {
@@ -33,6 +43,7 @@ function parse(argv: string[]): Args {
   let seed = 0;
   let semantics: 'integer' | 'fake-quant' = 'integer';
   let out = 'runs/verify-mlp-tiny';
+  let reuse: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--eps') eps = argv[++i]!.split(',').map(Number);
@@ -41,11 +52,12 @@ function parse(argv: string[]): Args {
     else if (a === '--seed') seed = Number(argv[++i]);
     else if (a === '--semantics') semantics = argv[++i] as 'integer' | 'fake-quant';
     else if (a === '--out') out = argv[++i]!;
+    else if (a === '--reuse') reuse = argv[++i]!.split(',');
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else dirs.push(a);
   }
   if (dirs.length < 1) throw new Error('give the full-precision model directory first, then the quantized ones');
-  return { dirs, eps, n, timeout, seed, semantics, out };
+  return { dirs, eps, n, timeout, seed, semantics, out, reuse };
 }
 
 function pct(a: number, b: number): string {
@@ -55,9 +67,28 @@ function pct(a: number, b: number): string {
 async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
   await mkdir(args.out, { recursive: true });
-  const reports: { dir: string; eps: number; report: VerifyDirReport }[] = [];
+  const earlier: RunRecord[] = [];
+  for (const file of [join(args.out, 'results.json'), ...args.reuse]) {
+    if (existsSync(file)) earlier.push(...(JSON.parse(await readFile(file, 'utf8')) as { reports: RunRecord[] }).reports);
+  }
+  const semanticsOf = (dir: string): string => (dir === args.dirs[0] ? 'float' : args.semantics);
+  const reports: RunRecord[] = [];
   for (const dir of args.dirs) {
     for (const e of args.eps) {
+      const found = earlier.find(
+        (r) =>
+          resolve(r.dir) === resolve(dir) &&
+          r.eps === e &&
+          r.report.config.n === args.n &&
+          r.report.config.seed === args.seed &&
+          r.report.config.timeout === args.timeout &&
+          r.report.semantics === semanticsOf(dir),
+      );
+      if (found) {
+        reports.push({ dir, eps: e, report: found.report });
+        process.stdout.write(`${basename(dir)} eps ${e}/255: taken from an earlier run\n`);
+        continue;
+      }
       const report = await verifyModelDir({ dir, epsilon: e / 255, n: args.n, seed: args.seed, timeout: args.timeout, method: 'auto', ...(dir === args.dirs[0] ? {} : { semantics: args.semantics }) });
       reports.push({ dir, eps: e, report });
       const s = report.summary;

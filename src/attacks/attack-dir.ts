@@ -36,6 +36,10 @@ export interface AttackDirOptions {
   readonly confidence?: number;
   readonly binarySearchSteps?: number;
   readonly samples?: number;
+  /** Wrong classes tried, one run each (apgd-t, fab-t, auto). */
+  readonly targetClasses?: number;
+  /** Relative overshoot past the linearized boundary (deepfool, fab, fab-t). */
+  readonly overshoot?: number;
   /** Expectation over transformation: gradients averaged over this many passes (gradient attacks). */
   readonly eot?: number;
   /** Test images to attack, a seeded subset (default 500). */
@@ -190,6 +194,8 @@ const DIRECT_OPTIONS: readonly [keyof AttackDirOptions, AttackOptionName, string
   ['confidence', 'confidence', 'confidence'],
   ['binarySearchSteps', 'binarySearchSteps', 'binary-search-steps'],
   ['samples', 'samples', 'samples'],
+  ['targetClasses', 'targetClasses', 'target-classes'],
+  ['overshoot', 'overshoot', 'overshoot'],
   ['eot', 'eot', 'eot'],
 ];
 

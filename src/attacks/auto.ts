@@ -3,26 +3,27 @@
  *
  * Croce & Hein 2020, "Reliable evaluation of adversarial robustness with an ensemble of diverse parameter-free
  * attacks", arXiv 2003.01690. The members run in sequence, each only on the samples that every earlier member
- * left robust: APGD-CE (white-box, cross-entropy), APGD-T (white-box, targeted DLR over the top wrong classes)
- * and Square (black-box, so it still works where gradients are masked, e.g. through quantizers with exact
- * gradients). A sample counts as broken as soon as one member breaks it and keeps that member's point, so the
+ * left robust: APGD-CE (white-box, cross-entropy), APGD-T (white-box, targeted DLR over the top wrong classes),
+ * FAB-T (white-box, minimum-norm steps to the linearized boundaries of the same classes) and Square (black-box,
+ * so it still works where gradients are masked, e.g. through quantizers with exact gradients): AutoAttack's
+ * standard version. A sample counts as broken as soon as one member breaks it and keeps that member's point, so the
  * ensemble is the per-sample worst case over its members; `brokenBy` records which member it was ('clean'
  * when the input was adversarial before any attack). Samples nobody breaks keep APGD-CE's point.
- * (AutoAttack's standard version also runs FAB-T, which qrobust does not implement.)
  *
  * Threat model: L∞ (default) or L2, untargeted or targeted (each member then targets the given classes).
- * Options (defaults): `steps` (100 per APGD run), `targetClasses` (9), `maxQueries` (5000, Square's budget),
+ * Options (defaults): `steps` (100 per APGD and FAB run), `targetClasses` (9), `maxQueries` (5000, Square's budget),
  * `pInit` (0.8), `eot` (1, the gradient members). Queries: one clean check plus what each member spent.
  *
  * @example
  * const r = attack('auto', classifier, x, labels, { epsilon: 0.3, seed: 0 });
- * r.brokenBy; // e.g. ['apgd-ce', null, 'clean', 'square', ...]
+ * r.brokenBy; // e.g. ['apgd-ce', null, 'clean', 'fab-t', 'square', ...]
  */
 import { tf } from '../backend/tf.js';
 import { Rng } from '../core/rng.js';
 import type { Classifier } from '../models/classifier.js';
 import { apgdCe } from './apgd.js';
 import { apgdT } from './apgd-targeted.js';
+import { fabT } from './fab.js';
 import { isAdversarial, predictions } from './losses.js';
 import { resolveOptions } from './options.js';
 import { perturbationNorms } from './projection.js';
@@ -31,7 +32,7 @@ import { BatchRecord, pick, remaining } from './subset.js';
 import type { AttackOptions, AttackResult, AttackSpec, ResolvedOptions } from './types.js';
 
 /** The members in the order they run. */
-export const AUTO_MEMBERS: readonly AttackSpec[] = [apgdCe, apgdT, squareAttack];
+export const AUTO_MEMBERS: readonly AttackSpec[] = [apgdCe, apgdT, fabT, squareAttack];
 
 /** Ensemble options handed on to the members that use them; everything else stays at each member's default. */
 const FORWARDED = ['steps', 'targetClasses', 'maxQueries', 'pInit', 'eot'] as const;
@@ -65,7 +66,7 @@ function autoAttack(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, 
 
 export const autoEnsemble: AttackSpec = {
   name: 'auto',
-  summary: 'AutoAttack-style ensemble: APGD-CE, APGD-T, Square, worst case per sample (Croce & Hein 2020, arXiv 2003.01690)',
+  summary: 'AutoAttack-style ensemble: APGD-CE, APGD-T, FAB-T, Square, worst case per sample (Croce & Hein 2020, arXiv 2003.01690)',
   norms: ['linf', 'l2'],
   targeted: true,
   access: 'gradient',

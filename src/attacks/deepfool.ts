@@ -30,7 +30,7 @@ const AXES = [1, 2, 3];
 const MIN_STEP = 1e-4;
 
 /** Gradients ∇(z_c − z_y) for every class c (one gradient call each), and the logits at `x` from the first. */
-function jacobianOfDifferences(classifier: Classifier, x: tf.Tensor4D, oneHotY: tf.Tensor2D): { logits: tf.Tensor2D; grads: tf.Tensor4D[] } {
+export function jacobianOfDifferences(classifier: Classifier, x: tf.Tensor4D, oneHotY: tf.Tensor2D): { logits: tf.Tensor2D; grads: tf.Tensor4D[] } {
   const k = classifier.numClasses;
   let logits: tf.Tensor2D | undefined;
   const grads: tf.Tensor4D[] = [];

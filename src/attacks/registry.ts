@@ -6,6 +6,7 @@ import { autoEnsemble } from './auto.js';
 import { bim } from './bim.js';
 import { carliniWagnerL2 } from './carlini-wagner.js';
 import { deepfoolAttack } from './deepfool.js';
+import { fabAttack, fabT } from './fab.js';
 import { fgsm } from './fgsm.js';
 import { hopSkipJumpAttack } from './hop-skip-jump.js';
 import { mim } from './mim.js';
@@ -16,7 +17,7 @@ import type { AttackSpec } from './types.js';
 
 /** White-box attacks first, then score-based, decision-based, and the ensemble. */
 export const ATTACKS: ReadonlyMap<string, AttackSpec> = new Map(
-  [fgsm, bim, pgd, mim, apgdCe, apgdDlr, apgdT, carliniWagnerL2, deepfoolAttack, squareAttack, spsaAttack, hopSkipJumpAttack, autoEnsemble].map((a) => [a.name, a]),
+  [fgsm, bim, pgd, mim, apgdCe, apgdDlr, apgdT, carliniWagnerL2, deepfoolAttack, fabAttack, fabT, squareAttack, spsaAttack, hopSkipJumpAttack, autoEnsemble].map((a) => [a.name, a]),
 );
 
 export const ATTACK_NAMES: readonly string[] = [...ATTACKS.keys()];

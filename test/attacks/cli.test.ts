@@ -72,6 +72,20 @@ test('deepfool runs from the CLI with its own defaults (L2, no loss)', async () 
   assert.match(bad.err, /deepfool: unknown option 'loss'/);
 });
 
+test('fab-t runs from the CLI with --target-classes and --overshoot, recorded in the report; deepfool rejects --target-classes', async () => {
+  const file = join(root, 'fab-t.json');
+  const r = await cli(['attack', floatDir, '--attack', 'fab-t', '--eps', '0.05,0.2', '--steps', '5', '--target-classes', '2', '--overshoot', '0.1', '--n', '12', '--json', file]);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(await readFile(file, 'utf8')) as AttackDirReport;
+  assert.equal(report.config.norm, 'linf');
+  assert.equal(report.config.options['targetClasses'], 2);
+  assert.equal(report.config.options['overshoot'], 0.1);
+  assert.ok(report.results[1]!.robustAccuracy <= report.results[0]!.robustAccuracy);
+  const bad = await cli(['attack', floatDir, '--attack', 'deepfool', '--target-classes', '3', '--n', '4']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /deepfool takes no targetClasses option \(--target-classes\)/);
+});
+
 test('attack on a quantized model with --integer-check reports both robust accuracies and disagreements', async () => {
   const file = join(root, 'fgsm-q.json');
   const r = await cli(['attack', quantDir, '--attack', 'fgsm', '--eps', '0.05,0.2', '--n', '32', '--grad', 'ste', '--integer-check', '--json', file]);
@@ -110,7 +124,7 @@ test('fake-quant model: exact gradients are zero through the quantizers (FGSM ca
 test('usage errors: unknown attack, bad ε list, options the attack lacks, integer check on a float model', async () => {
   let r = await cli(['attack', floatDir, '--attack', 'deepfoo']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /--attack: expected one of fgsm, bim, pgd, mim, apgd-ce, apgd-dlr, apgd-t, cw-l2, deepfool, square, spsa, hopskipjump, auto, got 'deepfoo'/);
+  assert.match(r.err, /--attack: expected one of fgsm, bim, pgd, mim, apgd-ce, apgd-dlr, apgd-t, cw-l2, deepfool, fab, fab-t, square, spsa, hopskipjump, auto, got 'deepfoo'/);
   r = await cli(['attack', floatDir, '--attack', 'pgd', '--eps', '0.1,-2']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--eps: expected a comma-separated list of numbers >= 0, got '0.1,-2'/);

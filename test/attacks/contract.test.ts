@@ -14,6 +14,7 @@ const EPSILONS: Record<Norm, number[]> = { linf: [0, 0.03, 0.08, 0.15], l2: [0, 
 const FAST: Record<string, Omit<AttackOptions, 'epsilon'>> = {
   fgsm: {},
   'apgd-t': { steps: 6, targetClasses: 3 },
+  'fab-t': { steps: 6, targetClasses: 3 },
   'cw-l2': { steps: 20, binarySearchSteps: 3, initialConst: 0.1, learningRate: 0.05 },
   square: { maxQueries: 150 },
   spsa: { steps: 20, samples: 32, learningRate: 0.05 },

@@ -12,13 +12,14 @@ const BUDGET = { steps: 10, targetClasses: 3, maxQueries: 200 } as const;
 const MEMBER_OPTIONS: Record<string, object> = {
   'apgd-ce': { steps: BUDGET.steps },
   'apgd-t': { steps: BUDGET.steps, targetClasses: BUDGET.targetClasses },
+  'fab-t': { steps: BUDGET.steps, targetClasses: BUDGET.targetClasses },
   square: { maxQueries: BUDGET.maxQueries },
 };
 
-test('auto runs APGD-CE, APGD-T and Square in that order', () => {
+test('auto runs APGD-CE, APGD-T, FAB-T and Square in that order', () => {
   assert.deepEqual(
     AUTO_MEMBERS.map((m) => m.name),
-    ['apgd-ce', 'apgd-t', 'square'],
+    ['apgd-ce', 'apgd-t', 'fab-t', 'square'],
   );
 });
 

@@ -26,7 +26,7 @@ test('an unknown attack name lists the valid names', () => {
   rejects(() => getAttack('deepfoo'), new RegExp(`unknown attack 'deepfoo' \\(attacks: ${ATTACK_NAMES.join(', ')}\\)`));
   assert.deepEqual(
     [...ATTACK_NAMES],
-    ['fgsm', 'bim', 'pgd', 'mim', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'cw-l2', 'deepfool', 'square', 'spsa', 'hopskipjump', 'auto'],
+    ['fgsm', 'bim', 'pgd', 'mim', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'cw-l2', 'deepfool', 'fab', 'fab-t', 'square', 'spsa', 'hopskipjump', 'auto'],
   );
 });
 
