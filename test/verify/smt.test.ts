@@ -7,7 +7,7 @@ import { verifyCaseMilp } from '../../src/verify/milp/verify-milp.js';
 import { inBox, isUnsafe, type VerificationCase } from '../../src/verify/property.js';
 import { dyadic, rationalToNumber, realLit } from '../../src/verify/smt/smtlib.js';
 import { verifyCaseSmt } from '../../src/verify/smt/verify-smt.js';
-import { configureZ3, releaseZ3, z3Generation } from '../../src/verify/smt/z3-runtime.js';
+import { configureZ3, releaseZ3, withZ3Context, z3Generation } from '../../src/verify/smt/z3-runtime.js';
 import { box, le, randomNet, robustnessCase, roundingNet, vcase, VEE, VEE_BOX } from './tiny-nets.js';
 
 after(releaseZ3);
@@ -88,4 +88,16 @@ test('the Z3 runtime shares one context and starts a fresh wasm instance after i
   } finally {
     configureZ3({ maxChecks: 40 });
   }
+});
+
+test('an abandoned Z3 instance (a check past its limit) is replaced: the next check starts a fresh one and answers', async () => {
+  await verifyCaseSmt(VEE, vcase(VEE_BOX, [[le([-1, 0], 1.5)]]));
+  const before = z3Generation();
+  await withZ3Context(async (_ctx, _api, abandon) => {
+    await abandon();
+  });
+  assert.equal(z3Generation(), before, 'abandoning starts nothing by itself');
+  const r = await verifyCaseSmt(VEE, vcase(VEE_BOX, [[le([-1, 0], 2.001)]]));
+  assert.equal(r.verdict, 'unsat');
+  assert.equal(z3Generation(), before + 1, 'the check after an abandoned instance runs on a fresh one');
 });
