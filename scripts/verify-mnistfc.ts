@@ -5,7 +5,12 @@
  * re-checked in float64 on the IR and in float32 by onnxruntime on the ONNX file.
  *
  *   node dist/scripts/verify-mnistfc.js [BENCH_DIR] [--timeout S] [--out DIR] [--nets 256x2,256x4] [--seed 0]
+ *        [--escalate FILE [--skip-unknown]]
  *
+ * `--escalate FILE` takes an earlier run's results.json (a shorter limit): instances it decided keep that answer
+ * (decided within a shorter limit is decided within theirs), only the undecided ones run again, each row saying
+ * which run it came from. `--skip-unknown` leaves out of the rerun the instances no 2021 tool solved
+ * (expected `unknown`); they keep their earlier row.
  * BENCH_DIR defaults to `shared/benchmarks/mnistfc` beside the checkout (found the way the tests find
  * `shared/datasets`). Writes DIR/results.json (every instance, with stage timings) and DIR/table.md.
  */
@@ -35,25 +40,41 @@ interface Row {
   readonly contradicts: boolean;
   readonly stages: AutoResult['stages'];
   readonly reason?: string;
+  /** Set when the row was taken from the `--escalate` file instead of being run again. */
+  readonly from?: string;
 }
 
-function parseArgs(argv: string[]): { dir: string | null; timeout: number; out: string; nets: string[] | null; seed: number } {
+interface Args {
+  readonly dir: string | null;
+  readonly timeout: number;
+  readonly out: string;
+  readonly nets: string[] | null;
+  readonly seed: number;
+  readonly escalate: string | null;
+  readonly skipUnknown: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
   let dir: string | null = null;
   let timeout = Infinity;
   let out = 'runs/verify-mnistfc';
   let nets: string[] | null = null;
   let seed = 0;
+  let escalate: string | null = null;
+  let skipUnknown = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--timeout') timeout = Number(argv[++i]);
     else if (a === '--out') out = argv[++i]!;
     else if (a === '--nets') nets = argv[++i]!.split(',');
     else if (a === '--seed') seed = Number(argv[++i]);
+    else if (a === '--escalate') escalate = argv[++i]!;
+    else if (a === '--skip-unknown') skipUnknown = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else dir = a;
   }
   if (!(timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
-  return { dir, timeout, out, nets, seed };
+  return { dir, timeout, out, nets, seed, escalate, skipUnknown };
 }
 
 /** `shared/benchmarks/mnistfc` next to the dataset mirror the tests use. */
@@ -94,8 +115,17 @@ async function main(): Promise<void> {
   await mkdir(args.out, { recursive: true });
   const nets = new Map<string, { ir: NetworkIR; check: ModelCheck | null; reason?: string }>();
   const rows: Row[] = [];
+  const earlier = new Map<string, Row>();
+  if (args.escalate) {
+    for (const r of (JSON.parse(await readFile(args.escalate, 'utf8')) as { rows: Row[] }).rows) earlier.set(`${r.onnx},${r.vnnlib}`, r);
+  }
   for (const inst of instances) {
     if (args.nets && !args.nets.some((n) => inst.onnx.includes(n))) continue;
+    const before = earlier.get(`${inst.onnx},${inst.vnnlib}`);
+    if (before && (before.verdict === 'sat' || before.verdict === 'unsat' || (args.skipUnknown && before.expected === 'unknown'))) {
+      rows.push({ ...before, from: args.escalate! });
+      continue;
+    }
     let net = nets.get(inst.onnx);
     if (!net) {
       const ir = await irFromOnnx(join(dir, inst.onnx));
@@ -127,7 +157,7 @@ async function main(): Promise<void> {
     };
     rows.push(row);
     process.stdout.write(`${inst.onnx} ${inst.vnnlib} expected ${exp} got ${r.verdict} (${r.method}) ${r.seconds.toFixed(2)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)${contradicts ? '  CONTRADICTION' : ''}\n`);
-    await writeFile(join(args.out, 'results.json'), JSON.stringify({ benchmark: dir, timeout: args.timeout, seed: args.seed, versions: versions(), rows }, null, 2) + '\n');
+    await writeFile(join(args.out, 'results.json'), JSON.stringify({ benchmark: dir, timeout: args.timeout, seed: args.seed, escalatedFrom: args.escalate, skipUnknown: args.skipUnknown, versions: versions(), rows }, null, 2) + '\n');
   }
   const lines = [
     `| net | instances | expected sat / unsat / unknown | solved sat | solved unsat | timeout / unknown | contradictions | median s (solved) | mean s (all) | mean CPU s (all) |`,
