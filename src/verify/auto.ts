@@ -221,19 +221,25 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
     // c·y + o with y = s·(q − zp): coefficients c·s on the codes, offset o − s·zp·Σc.
     for (const c of conj) rows.push({ d, c: { coeffs: c.coeffs.map((w) => w * s), offset: c.offset - s * zp * c.coeffs.reduce((a, w) => a + w, 0) } });
   });
+  // Per disjunct, the largest CROWN lower bound of its constraints: the smaller, the more room for a
+  // counterexample, so the complete method tries those disjuncts first.
+  const promise = disjuncts.map(() => -Infinity);
   if (rows.length) {
     const lower = crownSpecLowerBounds(relax.ir, relax.box, rows.map((r) => r.c));
     rows.forEach((r, k) => {
       if (lower[k]! > 0) closed[r.d] = true;
+      promise[r.d] = Math.max(promise[r.d]!, lower[k]!);
     });
   }
   mark('crown', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
   if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'crown' });
   if (o.upTo === 'crown') return done({ verdict: 'unknown', method: 'crown', reason: 'CROWN bounds do not decide it' });
-  const open: IntegerVerificationCase = { ...icase, unsafe: { disjuncts: disjuncts.filter((_, d) => !closed[d]) } };
+  const openIdx = disjuncts.map((_, d) => d).filter((d) => !closed[d]);
+  const open: IntegerVerificationCase = { ...icase, unsafe: { disjuncts: openIdx.map((d) => disjuncts[d]!) } };
+  const order = openIdx.map((_, k) => k).sort((a, b) => promise[openIdx[a]!]! - promise[openIdx[b]!]! || a - b);
   // 2. Attack on the deployed program.
   if (!o.noAttack && o.guide) {
-    const atk = attackInteger(open, o.guide, { seed: o.seed ?? 0, deadline: Math.min(deadline, performance.now() + Math.max(1000, limit * 100)) });
+    const atk = attackInteger(open, o.guide, { seed: o.seed ?? 0, order, deadline: Math.min(deadline, performance.now() + Math.max(1000, limit * 100)) });
     if (atk.counterexample) {
       mark('attack', 'counterexample');
       return done({ verdict: 'sat', method: 'attack', counterexample: { input: Float64Array.from(atk.counterexample.pixels), output: atk.counterexample.logits } });
@@ -248,7 +254,7 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
   const r =
     complete === 'smt'
       ? await verifyIntegerCaseSmt(open, { timeLimit: remaining, bounds, ...(o.encoding ? { encoding: o.encoding } : {}) })
-      : await verifyIntegerCaseMilp(open, { timeLimit: remaining, bounds });
+      : await verifyIntegerCaseMilp(open, { timeLimit: remaining, bounds, order });
   mark(complete, r.verdict + (r.reason ? ` (${r.reason})` : ''));
   return done({ ...r });
 }

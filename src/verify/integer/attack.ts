@@ -2,8 +2,11 @@
  * A falsifier for deployed integer programs. The integer program has no gradient, so the fake-quant IR of the
  * same model guides the search (straight-through gradients, `irInputGradient`), while every iterate is judged
  * by the integer program itself on float32 pixels: a point counts only when the deployed path misclassifies it.
- * Projected signed-gradient descent on the active disjunct (Madry et al. 2018, arXiv 1706.06083), from the box
- * centre and seeded random starts.
+ * Projected signed-gradient descent (Madry et al. 2018, arXiv 1706.06083) on the disjunct the integer program is
+ * closest to, from the box centre and seeded random starts; then, while time is left, one targeted run per
+ * disjunct (in `order`, the most promising first) that always descends on that disjunct. The targeted runs
+ * matter on coarse output grids, where many disjuncts tie in the integer margin and the untargeted run keeps
+ * following the first of them.
  */
 import { Rng } from '../../core/rng.js';
 import { runIntegerProgram } from '../../quant/integer/kernels.js';
@@ -20,6 +23,8 @@ export interface IntegerAttackOptions {
   readonly seed?: number;
   /** Stop at this `performance.now()` time. */
   readonly deadline?: number;
+  /** Disjuncts for the targeted runs, the most promising first (default: all, as given). */
+  readonly order?: readonly number[];
 }
 
 export interface IntegerAttackResult {
@@ -48,7 +53,7 @@ export function attackInteger(icase: IntegerVerificationCase, guide: NetworkIR, 
     }
     return p;
   };
-  const run = (start: Float64Array): IntegerCounterexample | null => {
+  const run = (start: Float64Array, target: number | null): IntegerCounterexample | null => {
     let x = start;
     for (let t = 0; t <= steps; t++) {
       if (o.deadline !== undefined && performance.now() > o.deadline) return null;
@@ -61,7 +66,7 @@ export function attackInteger(icase: IntegerVerificationCase, guide: NetworkIR, 
       }
       if (t === steps) break;
       const { inputs, output } = forwardTrace(guide, x);
-      const conj = icase.unsafe.disjuncts[disjunct]!;
+      const conj = icase.unsafe.disjuncts[target ?? disjunct]!;
       let active = conj[0]!;
       let worst = -Infinity;
       for (const c of conj) {
@@ -86,8 +91,15 @@ export function attackInteger(icase: IntegerVerificationCase, guide: NetworkIR, 
   const starts = [box.lower.map((l, i) => (l + box.upper[i]!) / 2)];
   for (let r = 1; r < (o.restarts ?? 2); r++) starts.push(box.lower.map((l, i) => l + rng.next() * (box.upper[i]! - l)));
   for (const s of starts) {
-    const found = run(s);
+    const found = run(s, null);
     if (found) return { counterexample: found, bestMargin: found.margin };
+  }
+  if (icase.unsafe.disjuncts.length > 1) {
+    for (const d of o.order ?? icase.unsafe.disjuncts.map((_, k) => k)) {
+      if (o.deadline !== undefined && performance.now() > o.deadline) break;
+      const found = run(starts[0]!, d);
+      if (found) return { counterexample: found, bestMargin: found.margin };
+    }
   }
   return { counterexample: null, bestMargin };
 }

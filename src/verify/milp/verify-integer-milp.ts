@@ -17,6 +17,8 @@ export interface IntegerMilpOptions {
   /** Sound bounds for the case (default: interval bounds); `integerCrownBounds` gives tighter ones. */
   readonly bounds?: IntegerBounds;
   readonly runtime?: HighsRuntime;
+  /** Disjunct indices in the order to solve them, the most promising first (default: as given). */
+  readonly order?: readonly number[];
 }
 
 export async function verifyIntegerCaseMilp(icase: IntegerVerificationCase, o: IntegerMilpOptions = {}): Promise<VerificationResult> {
@@ -34,7 +36,9 @@ export async function verifyIntegerCaseMilp(icase: IntegerVerificationCase, o: I
   let timedOut = false;
   let reason: string | undefined;
   const seconds = (): number => (performance.now() - t0) / 1000;
-  for (const conj of icase.unsafe.disjuncts as (readonly LinearConstraint[])[]) {
+  const disjuncts = icase.unsafe.disjuncts as (readonly LinearConstraint[])[];
+  for (const d of o.order ?? disjuncts.map((_, k) => k)) {
+    const conj = disjuncts[d]!;
     const remaining = (deadline - performance.now()) / 1000;
     if (remaining <= 0) {
       timedOut = true;
