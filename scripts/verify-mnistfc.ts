@@ -5,12 +5,13 @@
  * re-checked in float64 on the IR and in float32 by onnxruntime on the ONNX file.
  *
  *   node dist/scripts/verify-mnistfc.js [BENCH_DIR] [--timeout S] [--out DIR] [--nets 256x2,256x4] [--seed 0]
- *        [--escalate FILE [--skip-unknown]]
+ *        [--escalate FILE [--skip-unknown]] [--resume]
  *
  * `--escalate FILE` takes an earlier run's results.json (a shorter limit): instances it decided keep that answer
  * (decided within a shorter limit is decided within theirs), only the undecided ones run again, each row saying
  * which run it came from. `--skip-unknown` leaves out of the rerun the instances no 2021 tool solved
- * (expected `unknown`); they keep their earlier row.
+ * (expected `unknown`); they keep their earlier row. `--resume` keeps the rows DIR/results.json already holds
+ * for instances run under the same limit, so a stopped run goes on where it stopped.
  * BENCH_DIR defaults to `shared/benchmarks/mnistfc` beside the checkout (found the way the tests find
  * `shared/datasets`). Writes DIR/results.json (every instance, with stage timings) and DIR/table.md.
  */
@@ -52,6 +53,7 @@ interface Args {
   readonly seed: number;
   readonly escalate: string | null;
   readonly skipUnknown: boolean;
+  readonly resume: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -62,6 +64,7 @@ function parseArgs(argv: string[]): Args {
   let seed = 0;
   let escalate: string | null = null;
   let skipUnknown = false;
+  let resume = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--timeout') timeout = Number(argv[++i]);
@@ -70,11 +73,12 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--seed') seed = Number(argv[++i]);
     else if (a === '--escalate') escalate = argv[++i]!;
     else if (a === '--skip-unknown') skipUnknown = true;
+    else if (a === '--resume') resume = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else dir = a;
   }
   if (!(timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
-  return { dir, timeout, out, nets, seed, escalate, skipUnknown };
+  return { dir, timeout, out, nets, seed, escalate, skipUnknown, resume };
 }
 
 /** `shared/benchmarks/mnistfc` next to the dataset mirror the tests use. */
@@ -119,8 +123,20 @@ async function main(): Promise<void> {
   if (args.escalate) {
     for (const r of (JSON.parse(await readFile(args.escalate, 'utf8')) as { rows: Row[] }).rows) earlier.set(`${r.onnx},${r.vnnlib}`, r);
   }
+  const done = new Map<string, Row>();
+  const resumeFile = join(args.out, 'results.json');
+  if (args.resume && existsSync(resumeFile)) {
+    for (const r of (JSON.parse(await readFile(resumeFile, 'utf8')) as { rows: Row[] }).rows) {
+      if (r.from === undefined) done.set(`${r.onnx},${r.vnnlib}`, r);
+    }
+  }
   for (const inst of instances) {
     if (args.nets && !args.nets.some((n) => inst.onnx.includes(n))) continue;
+    const already = done.get(`${inst.onnx},${inst.vnnlib}`);
+    if (already && already.timeout === Math.min(inst.timeout, args.timeout)) {
+      rows.push(already);
+      continue;
+    }
     const before = earlier.get(`${inst.onnx},${inst.vnnlib}`);
     if (before && (before.verdict === 'sat' || before.verdict === 'unsat' || (args.skipUnknown && before.expected === 'unknown'))) {
       rows.push({ ...before, from: args.escalate! });

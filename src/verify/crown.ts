@@ -17,9 +17,9 @@ import { stepInSize, stepOutSize, validateIR, type NetworkIR } from './ir.js';
 import { checkBox, intervalStep } from './ibp.js';
 import type { Box, Interval, LinearConstraint, NetworkBounds } from './property.js';
 import { optimizeAlpha, type AlphaOptions } from './bounds/alpha.js';
-import { concretizeLower, makeRows, type LinearRows } from './bounds/backward.js';
+import { coefficient, concretizeLower, makeRows, type LinearRows } from './bounds/backward.js';
 import { BoundContext } from './bounds/context.js';
-import { relaxStep } from './bounds/relaxation.js';
+import { relaxStep, type Relaxation } from './bounds/relaxation.js';
 import { roundDown } from './bounds/rounding.js';
 
 export interface CrownOptions {
@@ -50,6 +50,36 @@ export interface CrownOptions {
    * be bounded without recomputing what a previous call found.
    */
   readonly reuse?: NetworkBounds;
+  /**
+   * With `reuse`: steps from this index on are tightened again by back-substitution, but only their neurons that
+   * feed a ReLU and are still unstable (the rest keep the reused bounds). Branch and bound uses it after a split:
+   * a sub-domain's bounds can only be tighter than its parent's.
+   */
+  readonly refineFrom?: number;
+  /**
+   * ReLU splits (branch and bound): per step index i, a sign per output neuron of step i: +1 restricts the
+   * region to inputs where that neuron is ≥ 0, −1 to where it is ≤ 0, 0 leaves it free. The bounds then hold over
+   * the restricted region (each split clamps the neuron's bounds; the relaxations are taken over those).
+   */
+  readonly splits?: ReadonlyMap<number, Int8Array>;
+  /** Adam step size on the beta multipliers of the splits (default 0.05). */
+  readonly betaLearningRate?: number;
+}
+
+/** Thrown inside `propagate` when the splits leave no input (some neuron's clamped bounds cross). */
+class EmptyRegion extends Error {}
+
+/** Clamps bounds to the split signs; throws EmptyRegion when a neuron's interval becomes empty. */
+function applySplits(b: Interval, signs: Int8Array | undefined): Interval {
+  if (!signs) return b;
+  const lower = Float64Array.from(b.lower);
+  const upper = Float64Array.from(b.upper);
+  for (let j = 0; j < signs.length; j++) {
+    if (signs[j]! > 0) lower[j] = Math.max(lower[j]!, 0);
+    else if (signs[j]! < 0) upper[j] = Math.min(upper[j]!, 0);
+    if (signs[j] !== 0 && lower[j]! > upper[j]!) throw new EmptyRegion();
+  }
+  return { lower, upper };
 }
 
 /** Rows processed at once when tightening a layer: bounds the scratch memory to ~32 MB. */
@@ -64,6 +94,7 @@ function propagate(ir: NetworkIR, input: Box, options: CrownOptions, tightenLast
   const crown = (options.intermediate ?? 'crown') === 'crown';
   const maxWidth = options.maxCrownWidth ?? 20_000;
   let seenNonlinear = false;
+  const refineFrom = options.reuse ? (options.refineFrom ?? Infinity) : Infinity;
   ir.steps.forEach((step, i) => {
     const x = ctx.inputBounds(i);
     ctx.relax[i] = relaxStep(step, x);
@@ -71,17 +102,29 @@ function propagate(ir: NetworkIR, input: Box, options: CrownOptions, tightenLast
     const reused = options.reuse?.steps[i];
     if (reused) {
       if (reused.lower.length !== b.lower.length) throw new QrobustError('invalid_argument', `${ir.source}: the reused bounds do not fit step ${i}`);
-      ctx.bounds[i] = intersect(b, reused);
+      b = intersect(b, reused);
+    }
+    const signs = options.splits?.get(i);
+    b = applySplits(b, signs);
+    if (reused && i < refineFrom) {
+      ctx.bounds[i] = b;
       if (step.kind !== 'affine') seenNonlinear = true;
       return;
     }
     const last = i === ir.steps.length - 1;
     const feedsNonlinear = !last && ir.steps[i + 1]!.kind !== 'affine';
     if (step.kind === 'affine' && seenNonlinear && crown && step.outSize <= maxWidth && (feedsNonlinear || (last && tightenLast))) {
-      b = intersect(b, neuronBounds(ctx, i));
-      const alphaIterations = options.alphaIntermediateIterations ?? 0;
-      if (alphaIterations > 0 && ir.steps[i + 1]?.kind === 'relu') {
-        b = optimizeUnstable(ctx, i, b, { iterations: alphaIterations, learningRate: options.alphaLearningRate ?? 0.5, stopWhenPositive: false });
+      if (reused) {
+        // Refinement: only the neurons a ReLU still sees as unstable can change a relaxation.
+        const open: number[] = [];
+        if (ir.steps[i + 1]?.kind === 'relu') for (let j = 0; j < b.lower.length; j++) if (b.lower[j]! < 0 && b.upper[j]! > 0) open.push(j);
+        if (open.length) b = applySplits(intersectAt(b, neuronBounds(ctx, i, open), open), signs);
+      } else {
+        b = applySplits(intersect(b, neuronBounds(ctx, i)), signs);
+        const alphaIterations = options.alphaIntermediateIterations ?? 0;
+        if (alphaIterations > 0 && ir.steps[i + 1]?.kind === 'relu') {
+          b = applySplits(optimizeUnstable(ctx, i, b, { iterations: alphaIterations, learningRate: options.alphaLearningRate ?? 0.5, stopWhenPositive: false }), signs);
+        }
       }
     }
     if (step.kind !== 'affine') seenNonlinear = true;
@@ -105,17 +148,20 @@ function unitRows(neurons: readonly number[], n: number): LinearRows {
   return rows;
 }
 
-/** CROWN bounds of every neuron of affine step i (its lower and upper bound, by back-substitution). */
-function neuronBounds(ctx: BoundContext, i: number): Interval {
+/**
+ * CROWN bounds of the neurons of affine step i (all of them, or those listed), by back-substitution; entry t of
+ * the result belongs to neuron `neurons[t]` (to neuron t without a list).
+ */
+function neuronBounds(ctx: BoundContext, i: number, neurons?: readonly number[]): Interval {
   const n = stepOutSize(ctx.ir.steps[i]!);
-  const lower = new Float64Array(n);
-  const upper = new Float64Array(n);
+  const which = neurons ?? Array.from({ length: n }, (_, j) => j);
+  const lower = new Float64Array(which.length);
+  const upper = new Float64Array(which.length);
   const perChunk = neuronsPerChunk(ctx, i);
-  for (let start = 0; start < n; start += perChunk) {
-    const count = Math.min(perChunk, n - start);
-    const rows = unitRows(Array.from({ length: count }, (_, t) => start + t), n);
-    const l = concretizeLower(ctx.backward(rows, i), ctx.box);
-    for (let t = 0; t < count; t++) {
+  for (let start = 0; start < which.length; start += perChunk) {
+    const chunk = which.slice(start, start + perChunk);
+    const l = concretizeLower(ctx.backward(unitRows(chunk, n), i), ctx.box);
+    for (let t = 0; t < chunk.length; t++) {
       lower[start + t] = l[2 * t]!;
       upper[start + t] = -l[2 * t + 1]!;
     }
@@ -151,6 +197,17 @@ function optimizeUnstable(ctx: BoundContext, i: number, b: Interval, options: Al
   return { lower, upper };
 }
 
+/** `a` with the neurons listed intersected with `b` (entry t of b belongs to neuron `neurons[t]`). */
+function intersectAt(a: Interval, b: Interval, neurons: readonly number[]): Interval {
+  const lower = Float64Array.from(a.lower);
+  const upper = Float64Array.from(a.upper);
+  neurons.forEach((j, t) => {
+    lower[j] = Math.max(lower[j]!, b.lower[t]!);
+    upper[j] = Math.min(upper[j]!, b.upper[t]!);
+  });
+  return { lower, upper };
+}
+
 function intersect(a: Interval, b: Interval): Interval {
   return { lower: a.lower.map((v, j) => Math.max(v, b.lower[j]!)), upper: a.upper.map((v, j) => Math.min(v, b.upper[j]!)) };
 }
@@ -161,8 +218,72 @@ function intersect(a: Interval, b: Interval): Interval {
  * @throws QrobustError('invalid_argument') when the IR is inconsistent or the box does not fit it.
  */
 export function crownBounds(ir: NetworkIR, input: Box, options: CrownOptions = {}): NetworkBounds {
-  const ctx = propagate(ir, input, options, true);
-  return { input: ctx.box, steps: ctx.bounds };
+  try {
+    const ctx = propagate(ir, input, options, true);
+    return { input: ctx.box, steps: ctx.bounds };
+  } catch (e) {
+    if (e instanceof EmptyRegion) throw new QrobustError('invalid_argument', `${ir.source}: the ReLU splits leave no input in the box`);
+    throw e;
+  }
+}
+
+/** What `crownSpecAnalysis` found over a (possibly split) region. */
+export interface SpecAnalysis {
+  /** Sound lower bound of each constraint (as `crownSpecLowerBounds`). */
+  readonly lower: Float64Array;
+  /** Every step's bounds over the region (for refining sub-regions, or as big-M constants). */
+  readonly bounds: NetworkBounds;
+  /** The relaxation of each non-linear step (null for affine steps). */
+  readonly relax: readonly (Relaxation | null)[];
+  /** Per step, the constraints' objectives over that step's output as the plain CROWN pass carried them. */
+  readonly entering: readonly LinearRows[];
+  /** Per constraint, the box corner that minimizes its final linear bound: a cheap candidate counterexample. */
+  readonly corners: readonly Float64Array[];
+}
+
+function checkConstraints(ir: NetworkIR, constraints: readonly LinearConstraint[]): void {
+  for (const c of constraints) {
+    if (c.coeffs.length !== ir.outputSize) {
+      throw new QrobustError('invalid_argument', `${ir.source}: a constraint has ${c.coeffs.length} coefficients, the network has ${ir.outputSize} outputs`);
+    }
+  }
+}
+
+/**
+ * `crownSpecLowerBounds` with what branch and bound needs besides the bounds (see `SpecAnalysis`).
+ * @returns null when `options.splits` leave no input at all (the region is empty, so nothing in it is unsafe).
+ */
+export function crownSpecAnalysis(ir: NetworkIR, input: Box, constraints: readonly LinearConstraint[], options: CrownOptions = {}): SpecAnalysis | null {
+  checkConstraints(ir, constraints);
+  let ctx: BoundContext;
+  try {
+    ctx = propagate(ir, input, options, false);
+  } catch (e) {
+    if (e instanceof EmptyRegion) return null;
+    throw e;
+  }
+  const last = ir.steps.length - 1;
+  const rows = makeRows(constraints.length, ir.outputSize);
+  constraints.forEach((c, r) => rows.lambda.set(c.coeffs, rows.offset[r]!));
+  const entering: LinearRows[] = [];
+  const atInput = last >= 0 ? ctx.backward(rows, last, undefined, (i, r) => (entering[i] = r)) : rows;
+  let lower = concretizeLower(atInput, ctx.box);
+  const corners = constraints.map((_, r) => ctx.box.lower.map((l, j) => (coefficient(atInput, r, j) >= 0 ? l : ctx.box.upper[j]!)));
+  const iterations = options.alphaIterations ?? 20;
+  if (constraints.length && iterations > 0 && ir.steps.some((s) => s.kind === 'relu')) {
+    lower = optimizeAlpha(ctx, rows, last, lower, {
+      iterations,
+      learningRate: options.alphaLearningRate ?? 0.5,
+      ...(options.splits ? { splits: options.splits, betaLearningRate: options.betaLearningRate ?? 0.05 } : {}),
+    });
+  }
+  return {
+    lower: lower.map((l, r) => roundDown(l + constraints[r]!.offset)),
+    bounds: { input: ctx.box, steps: ctx.bounds },
+    relax: ctx.relax,
+    entering,
+    corners,
+  };
 }
 
 /**
@@ -172,21 +293,7 @@ export function crownBounds(ir: NetworkIR, input: Box, options: CrownOptions = {
  * @throws QrobustError('invalid_argument') when a constraint's length differs from the output size.
  */
 export function crownSpecLowerBounds(ir: NetworkIR, input: Box, constraints: readonly LinearConstraint[], options: CrownOptions = {}): Float64Array {
-  for (const c of constraints) {
-    if (c.coeffs.length !== ir.outputSize) {
-      throw new QrobustError('invalid_argument', `${ir.source}: a constraint has ${c.coeffs.length} coefficients, the network has ${ir.outputSize} outputs`);
-    }
-  }
+  checkConstraints(ir, constraints);
   if (constraints.length === 0) return new Float64Array(0);
-  const ctx = propagate(ir, input, options, false);
-  const last = ir.steps.length - 1;
-  const m = ir.outputSize;
-  const rows = makeRows(constraints.length, m);
-  constraints.forEach((c, r) => rows.lambda.set(c.coeffs, rows.offset[r]!));
-  let lower = last >= 0 ? concretizeLower(ctx.backward(rows, last), ctx.box) : concretizeLower(rows, ctx.box);
-  const iterations = options.alphaIterations ?? 20;
-  if (iterations > 0 && ir.steps.some((s) => s.kind === 'relu')) {
-    lower = optimizeAlpha(ctx, rows, last, lower, { iterations, learningRate: options.alphaLearningRate ?? 0.5 });
-  }
-  return lower.map((l, r) => roundDown(l + constraints[r]!.offset));
+  return crownSpecAnalysis(ir, input, constraints, options)?.lower ?? new Float64Array(constraints.length).fill(Infinity);
 }

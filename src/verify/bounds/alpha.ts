@@ -11,9 +11,16 @@
  * λ < 0: s·g + t; and so on), and ∂L/∂α_j = λ_j · g_j, with λ_j the objective's coefficient on that ReLU's output
  * and g_j the forward value at its input. This is the gradient almost everywhere (where no coefficient changes
  * sign), which is what projected gradient needs.
+ *
+ * beta-CROWN (Wang et al. 2021, "Beta-CROWN", arXiv 2103.06624): over a region restricted by ReLU splits
+ * σ_j·z_j ≥ 0 (σ = +1 for z ≥ 0, −1 for z ≤ 0), f(x) ≥ f(x) − Σ_j β_j·σ_j·z_j(x) for any β ≥ 0, so the bound of
+ * the right-hand side is a sound bound of f over the region, and it sees the splits, which the clamped intervals
+ * alone do not. The term is added to the objectives entering the split step; by the same linearity
+ * ∂L/∂β_j = −σ_j·ẑ_j, ẑ the forward value at the split step's output, and β is optimized with α (projected on
+ * β ≥ 0).
  */
 import type { NetworkIR } from '../ir.js';
-import { coefficient, concretizeLower, type LinearRows } from './backward.js';
+import { coefficient, concretizeLower, withAddedCoefficients, type LinearRows } from './backward.js';
 import type { BoundContext } from './context.js';
 import type { Relaxation } from './relaxation.js';
 
@@ -22,6 +29,19 @@ export interface AlphaOptions {
   readonly learningRate: number;
   /** Stop as soon as every row's bound is positive (a verified specification); default true. */
   readonly stopWhenPositive?: boolean;
+  /** ReLU splits of the region (as `CrownOptions.splits`): their beta multipliers are optimized with the slopes. */
+  readonly splits?: ReadonlyMap<number, Int8Array>;
+  /** Adam step size on the betas (default: `learningRate`). */
+  readonly betaLearningRate?: number;
+}
+
+/** The beta multipliers of one split step: the split neurons, their signs, and β per row (rows × neurons). */
+interface BetaBlock {
+  readonly neurons: Int32Array;
+  readonly sigma: Int8Array;
+  readonly beta: Float64Array;
+  readonly m1: Float64Array;
+  readonly m2: Float64Array;
 }
 
 const BETA1 = 0.9;
@@ -52,16 +72,54 @@ export function optimizeAlpha(ctx: BoundContext, spec: LinearRows, last: number,
     m1.set(i, new Float64Array(a.length));
     m2.set(i, new Float64Array(a.length));
   });
-  if (alpha.size === 0) return best;
+  const betas = new Map<number, BetaBlock>();
+  for (const [i, signs] of options.splits ?? []) {
+    if (i >= last) continue;
+    const neurons = Int32Array.from([...signs.keys()].filter((j) => signs[j] !== 0));
+    if (neurons.length === 0) continue;
+    const sigma = Int8Array.from(neurons, (j) => signs[j]!);
+    const size = rows * neurons.length;
+    betas.set(i, { neurons, sigma, beta: new Float64Array(size), m1: new Float64Array(size), m2: new Float64Array(size) });
+  }
+  if (alpha.size === 0 && betas.size === 0) return best;
+  const adjust = (i: number, r: LinearRows): LinearRows => {
+    const b = betas.get(i);
+    if (!b) return r;
+    const k = b.neurons.length;
+    const delta = new Float64Array(rows * k);
+    for (let q = 0; q < delta.length; q++) delta[q] = -b.sigma[q % k]! * b.beta[q]!;
+    return withAddedCoefficients(r, b.neurons, delta);
+  };
   for (let t = 1; t <= options.iterations; t++) {
     const entering: LinearRows[] = [];
-    const atInput = ctx.backward(spec, last, alpha, (i, r) => {
-      entering[i] = r;
-    });
+    const atInput = ctx.backward(
+      spec,
+      last,
+      alpha,
+      (i, r) => {
+        entering[i] = r;
+      },
+      betas.size ? adjust : undefined,
+    );
     const bound = concretizeLower(atInput, ctx.box);
     for (let r = 0; r < rows; r++) if (bound[r]! > best[r]!) best[r] = bound[r]!;
     if (stop && best.every((v) => v > 0)) break;
-    const grads = gradients(ir, ctx, atInput, entering, alpha, last);
+    const outputs = new Map<number, Float64Array[]>();
+    const grads = gradients(ir, ctx, atInput, entering, alpha, last, betas.size ? (i, r, g) => {
+      if (betas.has(i)) (outputs.get(i) ?? outputs.set(i, []).get(i)!)[r] = g;
+    } : undefined);
+    for (const [i, b] of betas) {
+      const z = outputs.get(i)!;
+      const k = b.neurons.length;
+      for (let q = 0; q < b.beta.length; q++) {
+        const g = -b.sigma[q % k]! * z[Math.floor(q / k)]![b.neurons[q % k]!]!;
+        b.m1[q] = BETA1 * b.m1[q]! + (1 - BETA1) * g;
+        b.m2[q] = BETA2 * b.m2[q]! + (1 - BETA2) * g * g;
+        const mHat = b.m1[q]! / (1 - BETA1 ** t);
+        const vHat = b.m2[q]! / (1 - BETA2 ** t);
+        b.beta[q] = Math.max(0, b.beta[q]! + ((options.betaLearningRate ?? options.learningRate) * mHat) / (Math.sqrt(vHat) + ADAM_EPS));
+      }
+    }
     for (const [i, a] of alpha) {
       const g = grads.get(i)!;
       const mom = m1.get(i)!;
@@ -86,7 +144,15 @@ export function optimizeAlpha(ctx: BoundContext, spec: LinearRows, last: number,
 }
 
 /** ∂L/∂α for every row and ReLU step, by the forward adjoint pass described in the module comment. */
-function gradients(ir: NetworkIR, ctx: BoundContext, atInput: LinearRows, entering: LinearRows[], alpha: ReadonlyMap<number, Float64Array>, last: number): Map<number, Float64Array> {
+function gradients(
+  ir: NetworkIR,
+  ctx: BoundContext,
+  atInput: LinearRows,
+  entering: LinearRows[],
+  alpha: ReadonlyMap<number, Float64Array>,
+  last: number,
+  onOutput?: (i: number, row: number, value: Float64Array) => void,
+): Map<number, Float64Array> {
   const grads = new Map<number, Float64Array>();
   for (const [i, a] of alpha) grads.set(i, new Float64Array(a.length));
   const box = ctx.box;
@@ -109,6 +175,7 @@ function gradients(ir: NetworkIR, ctx: BoundContext, atInput: LinearRows, enteri
           out[k] = s;
         }
         g = out;
+        onOutput?.(i, r, g);
         continue;
       }
       const relax = ctx.relax[i]!;
@@ -139,6 +206,7 @@ function gradients(ir: NetworkIR, ctx: BoundContext, atInput: LinearRows, enteri
         }
       }
       g = out;
+      onOutput?.(i, r, g);
     }
   }
   return grads;

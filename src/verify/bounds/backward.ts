@@ -66,6 +66,40 @@ export function setCoefficient(r: LinearRows, row: number, j: number, v: number)
   r.lambda[r.offset[row]! + j - r.start[row]!] = v;
 }
 
+/**
+ * A copy of `r` with `delta[row·js.length + t]` added to coefficient `js[t]` of each row, the spans widened
+ * where a coefficient falls outside them.
+ */
+export function withAddedCoefficients(r: LinearRows, js: ArrayLike<number>, delta: Float64Array): LinearRows {
+  const start = Int32Array.from(r.start);
+  const end = Int32Array.from(r.end);
+  for (let row = 0; row < r.rows; row++) {
+    for (let t = 0; t < js.length; t++) {
+      if (delta[row * js.length + t] === 0) continue;
+      const j = js[t]!;
+      if (start[row]! >= end[row]!) {
+        start[row] = j;
+        end[row] = j + 1;
+      } else {
+        if (j < start[row]!) start[row] = j;
+        if (j + 1 > end[row]!) end[row] = j + 1;
+      }
+    }
+  }
+  const out = makeRows(r.rows, r.n, start, end);
+  for (let row = 0; row < r.rows; row++) {
+    const from = r.offset[row]!;
+    out.lambda.set(r.lambda.subarray(from, from + (r.end[row]! - r.start[row]!)), out.offset[row]! + r.start[row]! - start[row]!);
+    for (let t = 0; t < js.length; t++) {
+      const d = delta[row * js.length + t]!;
+      if (d !== 0) out.lambda[out.offset[row]! + js[t]! - start[row]!] += d;
+    }
+  }
+  out.constant.set(r.constant);
+  out.err.set(r.err);
+  return out;
+}
+
 /** |W|·absMax + |b| per output of an affine step: the magnitude its rounding errors scale with. */
 export function affineMagnitude(step: AffineStep, inAbsMax: Float64Array): Float64Array {
   const w = step.weights;

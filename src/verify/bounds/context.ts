@@ -41,11 +41,20 @@ export class BoundContext {
    * @param alpha per ReLU step index, optional per-row lower slopes (rows × size).
    * @param record called with the objectives entering each step, before its rule is applied (alpha-CROWN
    *   needs those at every relaxed step).
+   * @param adjust may replace the objectives entering step i before they are recorded and carried through it
+   *   (beta-CROWN adds its split multipliers there).
    */
-  backward(rows: LinearRows, from: number, alpha?: ReadonlyMap<number, Float64Array>, record?: (i: number, entering: LinearRows) => void): LinearRows {
+  backward(
+    rows: LinearRows,
+    from: number,
+    alpha?: ReadonlyMap<number, Float64Array>,
+    record?: (i: number, entering: LinearRows) => void,
+    adjust?: (i: number, entering: LinearRows) => LinearRows,
+  ): LinearRows {
     let r = rows;
     for (let i = from; i >= 0; i--) {
       const step = this.ir.steps[i]!;
+      if (adjust) r = adjust(i, r);
       record?.(i, r);
       if (step.kind === 'affine') r = backAffine(r, step, this.magnitude(i));
       else r = backRelaxed(r, this.relax[i]!, stepInSize(step), alpha?.get(i));
