@@ -5,13 +5,14 @@
  * re-checked in float64 on the IR and in float32 by onnxruntime on the ONNX file.
  *
  *   node dist/scripts/verify-mnistfc.js [BENCH_DIR] [--timeout S] [--out DIR] [--nets 256x2,256x4] [--seed 0]
- *        [--escalate FILE [--skip-unknown]] [--resume]
+ *        [--escalate FILE [--skip-unknown]] [--resume] [--complete milp|bab]
  *
  * `--escalate FILE` takes an earlier run's results.json (a shorter limit): instances it decided keep that answer
  * (decided within a shorter limit is decided within theirs), only the undecided ones run again, each row saying
  * which run it came from. `--skip-unknown` leaves out of the rerun the instances no 2021 tool solved
  * (expected `unknown`); they keep their earlier row. `--resume` keeps the rows DIR/results.json already holds
- * for instances run under the same limit, so a stopped run goes on where it stopped.
+ * for instances run under the same limit, so a stopped run goes on where it stopped. `--complete` picks the
+ * complete method of `auto` (default milp).
  * BENCH_DIR defaults to `shared/benchmarks/mnistfc` beside the checkout (found the way the tests find
  * `shared/datasets`). Writes DIR/results.json (every instance, with stage timings) and DIR/table.md.
  */
@@ -54,6 +55,7 @@ interface Args {
   readonly escalate: string | null;
   readonly skipUnknown: boolean;
   readonly resume: boolean;
+  readonly complete: 'milp' | 'bab';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -65,6 +67,7 @@ function parseArgs(argv: string[]): Args {
   let escalate: string | null = null;
   let skipUnknown = false;
   let resume = false;
+  let complete: 'milp' | 'bab' = 'milp';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--timeout') timeout = Number(argv[++i]);
@@ -74,11 +77,16 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--escalate') escalate = argv[++i]!;
     else if (a === '--skip-unknown') skipUnknown = true;
     else if (a === '--resume') resume = true;
+    else if (a === '--complete') {
+      const m = argv[++i];
+      if (m !== 'milp' && m !== 'bab') throw new Error('--complete must be milp or bab');
+      complete = m;
+    }
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else dir = a;
   }
   if (!(timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
-  return { dir, timeout, out, nets, seed, escalate, skipUnknown, resume };
+  return { dir, timeout, out, nets, seed, escalate, skipUnknown, resume, complete };
 }
 
 /** `shared/benchmarks/mnistfc` next to the dataset mirror the tests use. */
@@ -153,7 +161,7 @@ async function main(): Promise<void> {
     const problem = await readVnnlib(join(dir, inst.vnnlib));
     const timeout = Math.min(inst.timeout, args.timeout);
     const cpu0 = process.cpuUsage();
-    const r = await verifyProblemAuto(net.ir, problem, { timeLimit: timeout, seed: args.seed, ...(net.check ? { modelCheck: net.check } : {}) });
+    const r = await verifyProblemAuto(net.ir, problem, { timeLimit: timeout, seed: args.seed, complete: args.complete, ...(net.check ? { modelCheck: net.check } : {}) });
     const cpu = process.cpuUsage(cpu0);
     const exp = expected.get(`${inst.onnx},${inst.vnnlib}`) ?? 'unknown';
     const contradicts = (r.verdict === 'sat' && exp === 'unsat') || (r.verdict === 'unsat' && exp === 'sat');
@@ -173,7 +181,7 @@ async function main(): Promise<void> {
     };
     rows.push(row);
     process.stdout.write(`${inst.onnx} ${inst.vnnlib} expected ${exp} got ${r.verdict} (${r.method}) ${r.seconds.toFixed(2)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)${contradicts ? '  CONTRADICTION' : ''}\n`);
-    await writeFile(join(args.out, 'results.json'), JSON.stringify({ benchmark: dir, timeout: args.timeout, seed: args.seed, escalatedFrom: args.escalate, skipUnknown: args.skipUnknown, versions: versions(), rows }, null, 2) + '\n');
+    await writeFile(join(args.out, 'results.json'), JSON.stringify({ benchmark: dir, timeout: args.timeout, seed: args.seed, escalatedFrom: args.escalate, skipUnknown: args.skipUnknown, complete: args.complete, versions: versions(), rows }, null, 2) + '\n');
   }
   const lines = [
     `| net | instances | expected sat / unsat / unknown | solved sat | solved unsat | timeout / unknown | contradictions | median s (solved) | mean s (all) | mean CPU s (all) |`,

@@ -13,6 +13,8 @@
  * `unsat` only ever comes from a sound stage (1, 2, 4) and `sat` only with a re-checked counterexample (3, 4);
  * the result names the stage that decided (`method`) and records every stage's time.
  */
+import { QrobustError } from '../core/errors.js';
+import { verifyCaseBab } from './bab/verify-bab.js';
 import { crownBounds, crownSpecLowerBounds, type CrownOptions } from './crown.js';
 import { confirmCounterexample, type ModelCheck } from './counterexample.js';
 import { intervalBounds } from './ibp.js';
@@ -29,7 +31,8 @@ import type { LinearConstraint, NetworkBounds, VerificationCase, VerificationPro
 import type { RequantEncoding } from './smt/encode-integer.js';
 import { verifyCaseSmt, verifyIntegerCaseSmt } from './smt/verify-smt.js';
 
-export type CompleteMethod = 'milp' | 'smt';
+/** 'bab': branch and bound with alpha-beta-CROWN (float IRs only; integer programs use 'milp' or 'smt'). */
+export type CompleteMethod = 'milp' | 'smt' | 'bab';
 
 export interface StageRecord {
   readonly stage: string;
@@ -143,7 +146,9 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
   // 4. Complete method.
   const complete = o.complete ?? 'milp';
   let r: VerificationResult;
-  if (complete === 'milp') {
+  if (complete === 'bab') {
+    r = await verifyCaseBab(ir, vcase, { timeLimit: remaining, provedInfeasible: closed, ...(o.crown ? { crown: o.crown } : {}), ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });
+  } else if (complete === 'milp') {
     const bounds: NetworkBounds = crownBounds(ir, vcase.input, o.crown);
     r = await verifyCaseMilp(ir, vcase, bounds, { timeLimit: (deadline - performance.now()) / 1000, order, provedInfeasible: closed, ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });
   } else {
@@ -193,6 +198,7 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
     st = performance.now();
   };
   const done = (r: Omit<AutoResult, 'stages' | 'seconds'>): AutoResult => ({ ...r, seconds: (performance.now() - t0) / 1000, stages });
+  if (o.complete === 'bab') throw new QrobustError('invalid_argument', 'branch and bound (bab) verifies float networks; integer programs use milp or smt');
   const prog = icase.program;
   const disjuncts = icase.unsafe.disjuncts;
   // 1. Exact integer interval bounds on the output codes, dequantized.

@@ -33,7 +33,7 @@ import { localRobustnessCase, type VerificationCase } from './property.js';
 import type { RequantEncoding } from './smt/encode-integer.js';
 import { z3Version } from './smt/z3-runtime.js';
 
-export const VERIFY_METHODS = ['ibp', 'crown', 'milp', 'smt', 'auto'] as const;
+export const VERIFY_METHODS = ['ibp', 'crown', 'milp', 'bab', 'smt', 'auto'] as const;
 export type VerifyMethod = (typeof VERIFY_METHODS)[number];
 export type Semantics = 'float' | 'fake-quant' | 'integer';
 
@@ -95,13 +95,14 @@ export interface VerifyDirReport {
   };
 }
 
-/** The auto pipeline restricted to one method: 'ibp'/'crown' stop after that bound, 'milp'/'smt' skip the attack. */
-export function methodOptions(method: VerifyMethod): { upTo?: 'ibp' | 'crown'; noAttack?: boolean; complete?: 'milp' | 'smt' } {
+/** The auto pipeline restricted to one method: 'ibp'/'crown' stop after that bound, 'milp'/'bab'/'smt' skip the attack. */
+export function methodOptions(method: VerifyMethod): { upTo?: 'ibp' | 'crown'; noAttack?: boolean; complete?: 'milp' | 'bab' | 'smt' } {
   switch (method) {
     case 'ibp':
     case 'crown':
       return { upTo: method, noAttack: true };
     case 'milp':
+    case 'bab':
     case 'smt':
       return { noAttack: true, complete: method };
     case 'auto':

@@ -32,6 +32,8 @@ test('auto names the stage that decided: IBP, CROWN, the attack, MILP or SMT, an
   );
   const smt = await r(2.5, { complete: 'smt' });
   assert.deepEqual([smt.verdict, smt.method], ['unsat', 'smt']);
+  const bab = await r(2.5, { complete: 'bab' });
+  assert.deepEqual([bab.verdict, bab.method], ['unsat', 'bab']);
   const sat = await r(1);
   assert.deepEqual([sat.verdict, sat.method], ['sat', 'attack']);
   const late = await r(2.5, { timeLimit: 0.001 });

@@ -104,6 +104,10 @@ test('verify --onnx --vnnlib: the first line is the verdict, the counterexample 
   const unsat = await cli(['verify', '--onnx', net, '--vnnlib', join(BENCH!, 'prop_2_0.03.vnnlib'), '--timeout', '30']);
   assert.equal(unsat.code, 0, unsat.err);
   assert.equal(unsat.out.split('\n')[0], 'unsat');
+  // CROWN leaves this one open; branch and bound proves it.
+  const bab = await cli(['verify', '--onnx', net, '--vnnlib', join(BENCH!, 'prop_0_0.03.vnnlib'), '--timeout', '60', '--method', 'bab']);
+  assert.equal(bab.code, 0, bab.err);
+  assert.deepEqual(bab.out.split('\n').slice(0, 2).map((l) => l.split(',')[0]), ['unsat', 'method bab']);
 });
 
 test('bad inputs give one-line errors and exit code 2', async () => {
@@ -117,6 +121,7 @@ test('bad inputs give one-line errors and exit code 2', async () => {
     [['verify', floatDir, '--eps', 'abc'], /--eps: expected a number/],
     [['verify', floatDir, '--eps', '0.1', '--semantics', 'integer'], /full-precision model; --semantics/],
     [['verify', floatDir, '--eps', '0.1', '--method', 'magic'], /--method: expected one of/],
+    [['verify', quantDir, '--eps', '1/255', '--n', '1', '--method', 'bab'], /integer programs use milp or smt/],
     [['verify', join(root, 'nope'), '--eps', '0.1'], /no such model directory/],
     [['verify', '--onnx', join(root, 'missing.onnx'), '--vnnlib', badVnnlib], /missing\.onnx/],
     [['relative-robustness', floatDir], /missing Q_DIR/],

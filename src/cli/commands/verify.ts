@@ -42,7 +42,7 @@ const OPTIONS: CommandDef['options'] = [
   { name: 'norm', type: 'string', description: 'threat model (L∞ only)', choices: ['linf'], placeholder: 'linf', default: 'linf' },
   { name: 'n', type: 'int', description: 'with DIR: verify a seeded subset of N test images (all of them are counted)', default: 100 },
   { name: 'seed', type: 'int', description: 'seed for the subset and the attack stage', default: 0 },
-  { name: 'method', type: 'string', description: 'ibp, crown (bounds only), milp, smt (complete) or auto', choices: VERIFY_METHODS, placeholder: 'NAME', default: 'auto' },
+  { name: 'method', type: 'string', description: 'ibp, crown (bounds only), milp, bab (branch and bound, float nets), smt (complete) or auto', choices: VERIFY_METHODS, placeholder: 'NAME', default: 'auto' },
   { name: 'timeout', type: 'number', description: 'seconds per property or sample', placeholder: 'S', default: 60 },
   { name: 'semantics', type: 'string', description: 'quantized DIR: deployed integer program or simulated fake-quant model (default integer)', choices: ['integer', 'fake-quant'], placeholder: 'integer|fake-quant' },
   { name: 'rounding', type: 'string', description: 'integer semantics: requantization rounding (default double, TFLite)', choices: ['double', 'single', 'onnxruntime'], placeholder: 'MODE' },
