@@ -16,7 +16,7 @@ import { QrobustError } from '../core/errors.js';
 import { stepInSize, stepOutSize, validateIR, type NetworkIR } from './ir.js';
 import { checkBox, intervalStep } from './ibp.js';
 import type { Box, Interval, LinearConstraint, NetworkBounds } from './property.js';
-import { optimizeAlpha, type AlphaOptions } from './bounds/alpha.js';
+import { optimizeAlpha, type AlphaOptions, type SlopeState } from './bounds/alpha.js';
 import { coefficient, concretizeLower, makeRows, type LinearRows } from './bounds/backward.js';
 import { BoundContext } from './bounds/context.js';
 import { relaxStep, type Relaxation } from './bounds/relaxation.js';
@@ -64,6 +64,8 @@ export interface CrownOptions {
   readonly splits?: ReadonlyMap<number, Int8Array>;
   /** Adam step size on the beta multipliers of the splits (default 0.05). */
   readonly betaLearningRate?: number;
+  /** Warm start of the specification's slopes and multipliers (`crownSpecAnalysis` returns them as `slopes`). */
+  readonly warm?: SlopeState;
 }
 
 /** Thrown inside `propagate` when the splits leave no input (some neuron's clamped bounds cross). */
@@ -239,6 +241,8 @@ export interface SpecAnalysis {
   readonly entering: readonly LinearRows[];
   /** Per constraint, the box corner that minimizes its final linear bound: a cheap candidate counterexample. */
   readonly corners: readonly Float64Array[];
+  /** The optimized slopes and split multipliers (absent without alpha iterations). */
+  readonly slopes?: SlopeState;
 }
 
 function checkConstraints(ir: NetworkIR, constraints: readonly LinearConstraint[]): void {
@@ -270,10 +274,13 @@ export function crownSpecAnalysis(ir: NetworkIR, input: Box, constraints: readon
   let lower = concretizeLower(atInput, ctx.box);
   const corners = constraints.map((_, r) => ctx.box.lower.map((l, j) => (coefficient(atInput, r, j) >= 0 ? l : ctx.box.upper[j]!)));
   const iterations = options.alphaIterations ?? 20;
+  let slopes: SlopeState | undefined;
   if (constraints.length && iterations > 0 && ir.steps.some((s) => s.kind === 'relu')) {
     lower = optimizeAlpha(ctx, rows, last, lower, {
       iterations,
       learningRate: options.alphaLearningRate ?? 0.5,
+      keep: (state) => (slopes = state),
+      ...(options.warm ? { warm: options.warm } : {}),
       ...(options.splits ? { splits: options.splits, betaLearningRate: options.betaLearningRate ?? 0.05 } : {}),
     });
   }
@@ -283,6 +290,7 @@ export function crownSpecAnalysis(ir: NetworkIR, input: Box, constraints: readon
     relax: ctx.relax,
     entering,
     corners,
+    ...(slopes ? { slopes } : {}),
   };
 }
 

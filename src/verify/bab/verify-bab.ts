@@ -19,11 +19,12 @@
  * region was closed. `sat` only with a counterexample confirmed by `confirmCounterexample`. Intermediate bounds
  * see the splits only through the clamped intervals (beta-CROWN optimizes multipliers for them too).
  */
+import type { SlopeState } from '../bounds/alpha.js';
 import { crownSpecAnalysis, type CrownOptions, type SpecAnalysis } from '../crown.js';
 import { checkCounterexample, confirmCounterexample, type ModelCheck } from '../counterexample.js';
 import type { NetworkIR } from '../ir.js';
 import { verifyCaseMilp } from '../milp/verify-milp.js';
-import type { LinearConstraint, NetworkBounds, VerificationCase, VerificationResult } from '../property.js';
+import type { LinearConstraint, VerificationCase, VerificationResult } from '../property.js';
 import { chooseBranch } from './branch.js';
 
 export interface BabOptions {
@@ -32,10 +33,15 @@ export interface BabOptions {
   /** Disjuncts already proved infeasible by a sound method. */
   readonly provedInfeasible?: readonly boolean[];
   /**
-   * alpha-beta-CROWN iterations on each region's specification (default 10): the slopes and the split
+   * alpha-beta-CROWN iterations on each region's specification (default 5, warm-started from the parent region's slopes and multipliers): the slopes and the split
    * multipliers are optimized together; 0 is plain CROWN over the clamped intervals, which needs far more regions.
    */
   readonly iterations?: number;
+  /**
+   * Recompute, in every region, the CROWN bounds of the still-unstable neurons after the split layer (default
+   * true); false keeps the parent's intermediate bounds, clamped by the splits (cheaper, looser).
+   */
+  readonly refineIntermediate?: boolean;
   /** Options for the root region's bounds (its intermediate bounds are what every region refines). */
   readonly crown?: CrownOptions;
   readonly modelCheck?: ModelCheck;
@@ -62,11 +68,28 @@ interface Region {
   readonly analysis: SpecAnalysis;
   /** Per disjunct: closed over this region. */
   readonly closed: readonly boolean[];
-  /** Rows of the analysis: which disjunct each belongs to. */
+  /** Rows of the analysis: which disjunct each belongs to, and which constraint of the property it is. */
   readonly rowDisjunct: readonly number[];
+  readonly rowKey: readonly number[];
   readonly depth: number;
   /** The smallest, over open disjuncts, of the largest lower bound of its constraints (how near to unsafe). */
   readonly value: number;
+}
+
+/** The rows `to` (keys of constraints) of a parent's slopes and multipliers, which hold the rows `from`. */
+function selectRows(state: SlopeState, from: readonly number[], to: readonly number[]): SlopeState {
+  const index = to.map((k) => from.indexOf(k));
+  const pick = (a: Float64Array, width: number): Float64Array => {
+    const out = new Float64Array(to.length * width);
+    index.forEach((r, t) => {
+      if (r >= 0) out.set(a.subarray(r * width, (r + 1) * width), t * width);
+    });
+    return out;
+  };
+  return {
+    alpha: new Map([...state.alpha].map(([i, a]) => [i, pick(a, a.length / from.length)])),
+    beta: new Map([...state.beta].map(([i, b]) => [i, { neurons: b.neurons, beta: pick(b.beta, b.neurons.length) }])),
+  };
 }
 
 /** Decides one case of a float IR by branch and bound (see the module comment). */
@@ -85,21 +108,34 @@ export async function verifyCaseBab(ir: NetworkIR, vcase: VerificationCase, o: B
   });
 
   /** Bounds a region; null when it is empty or every disjunct is closed over it. */
-  const bound = (splits: Map<number, Int8Array>, closedBefore: readonly boolean[], depth: number, parent: NetworkBounds | null, refineFrom: number): Region | null => {
+  const bound = (splits: Map<number, Int8Array>, closedBefore: readonly boolean[], depth: number, parent: Region | null, refineFrom: number): Region | null => {
     regions++;
     maxDepth = Math.max(maxDepth, depth);
     const rowDisjunct: number[] = [];
+    const rowKey: number[] = [];
     const constraints: LinearConstraint[] = [];
+    let key = 0;
     disjuncts.forEach((conj, d) => {
-      if (closedBefore[d]) return;
       for (const c of conj) {
-        rowDisjunct.push(d);
-        constraints.push(c);
+        if (!closedBefore[d]) {
+          rowDisjunct.push(d);
+          rowKey.push(key);
+          constraints.push(c);
+        }
+        key++;
       }
     });
+    const warm = parent?.analysis.slopes ? selectRows(parent.analysis.slopes, parent.rowKey, rowKey) : undefined;
     const crown: CrownOptions = parent
-      ? { ...o.crown, reuse: parent, refineFrom, splits, alphaIterations: o.iterations ?? 10 }
-      : { ...o.crown, splits, alphaIterations: o.iterations ?? 10 };
+      ? {
+          ...o.crown,
+          reuse: parent.analysis.bounds,
+          refineFrom: (o.refineIntermediate ?? true) ? refineFrom : Infinity,
+          splits,
+          alphaIterations: o.iterations ?? 5,
+          ...(warm ? { warm } : {}),
+        }
+      : { ...o.crown, splits, alphaIterations: o.iterations ?? 5 };
     const analysis = crownSpecAnalysis(ir, vcase.input, constraints, crown);
     if (!analysis) {
       closedRegions++;
@@ -118,7 +154,7 @@ export async function verifyCaseBab(ir: NetworkIR, vcase: VerificationCase, o: B
     }
     let value = Infinity;
     for (const [d, v] of best) if (!closed[d]) value = Math.min(value, v);
-    return { splits, analysis, closed, rowDisjunct, depth, value };
+    return { splits, analysis, closed, rowDisjunct, rowKey, depth, value };
   };
 
   /** The region's bound-minimizing corners, checked in float64 first, then confirmed. */
@@ -167,7 +203,7 @@ export async function verifyCaseBab(ir: NetworkIR, vcase: VerificationCase, o: B
       const signs = Int8Array.from(splits.get(key) ?? new Int8Array(region.analysis.bounds.steps[key]!.lower.length));
       signs[choice.neuron] = sign;
       splits.set(key, signs);
-      const child = bound(splits, region.closed, region.depth + 1, region.analysis.bounds, key + 1);
+      const child = bound(splits, region.closed, region.depth + 1, region, key + 1);
       if (!child) continue;
       const ce = await tryCorners(child);
       if (ce) return ce;

@@ -33,6 +33,16 @@ export interface AlphaOptions {
   readonly splits?: ReadonlyMap<number, Int8Array>;
   /** Adam step size on the betas (default: `learningRate`). */
   readonly betaLearningRate?: number;
+  /** Start from these slopes and multipliers (same rows; e.g. a branch-and-bound parent's) where they fit. */
+  readonly warm?: SlopeState;
+  /** Receives the slopes and multipliers of the last iteration (to warm-start a sub-region). */
+  readonly keep?: (state: SlopeState) => void;
+}
+
+/** Optimized slopes per ReLU step (rows × size) and split multipliers per split step (rows × split neurons). */
+export interface SlopeState {
+  readonly alpha: ReadonlyMap<number, Float64Array>;
+  readonly beta: ReadonlyMap<number, { readonly neurons: Int32Array; readonly beta: Float64Array }>;
 }
 
 /** The beta multipliers of one split step: the split neurons, their signs, and β per row (rows × neurons). */
@@ -67,7 +77,9 @@ export function optimizeAlpha(ctx: BoundContext, spec: LinearRows, last: number,
     const relax = ctx.relax[i];
     if (s.kind !== 'relu' || relax?.kind !== 'relu' || relax.unstable.length === 0 || i > last) return;
     const a = new Float64Array(rows * s.size);
-    for (let r = 0; r < rows; r++) a.set(relax.alpha, r * s.size);
+    const warm = options.warm?.alpha.get(i);
+    if (warm && warm.length === a.length) a.set(warm);
+    else for (let r = 0; r < rows; r++) a.set(relax.alpha, r * s.size);
     alpha.set(i, a);
     m1.set(i, new Float64Array(a.length));
     m2.set(i, new Float64Array(a.length));
@@ -79,7 +91,15 @@ export function optimizeAlpha(ctx: BoundContext, spec: LinearRows, last: number,
     if (neurons.length === 0) continue;
     const sigma = Int8Array.from(neurons, (j) => signs[j]!);
     const size = rows * neurons.length;
-    betas.set(i, { neurons, sigma, beta: new Float64Array(size), m1: new Float64Array(size), m2: new Float64Array(size) });
+    const beta = new Float64Array(size);
+    const warm = options.warm?.beta.get(i);
+    if (warm && warm.beta.length === rows * warm.neurons.length) {
+      neurons.forEach((j, t) => {
+        const w = warm.neurons.indexOf(j);
+        if (w >= 0) for (let r = 0; r < rows; r++) beta[r * neurons.length + t] = warm.beta[r * warm.neurons.length + w]!;
+      });
+    }
+    betas.set(i, { neurons, sigma, beta, m1: new Float64Array(size), m2: new Float64Array(size) });
   }
   if (alpha.size === 0 && betas.size === 0) return best;
   const adjust = (i: number, r: LinearRows): LinearRows => {
@@ -140,6 +160,7 @@ export function optimizeAlpha(ctx: BoundContext, spec: LinearRows, last: number,
       }
     }
   }
+  options.keep?.({ alpha, beta: new Map([...betas].map(([i, b]) => [i, { neurons: b.neurons, beta: b.beta }])) });
   return best;
 }
 

@@ -89,7 +89,8 @@ export function withAddedCoefficients(r: LinearRows, js: ArrayLike<number>, delt
   const out = makeRows(r.rows, r.n, start, end);
   for (let row = 0; row < r.rows; row++) {
     const from = r.offset[row]!;
-    out.lambda.set(r.lambda.subarray(from, from + (r.end[row]! - r.start[row]!)), out.offset[row]! + r.start[row]! - start[row]!);
+    const len = r.end[row]! - r.start[row]!;
+    if (len > 0) out.lambda.set(r.lambda.subarray(from, from + len), out.offset[row]! + r.start[row]! - start[row]!);
     for (let t = 0; t < js.length; t++) {
       const d = delta[row * js.length + t]!;
       if (d !== 0) out.lambda[out.offset[row]! + js[t]! - start[row]!] += d;
