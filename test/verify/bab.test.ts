@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { verifyCaseBab } from '../../src/verify/bab/verify-bab.js';
+import { coefficient, makeRows, withAddedCoefficients } from '../../src/verify/bounds/backward.js';
 import { crownSpecAnalysis, crownSpecLowerBounds } from '../../src/verify/crown.js';
 import { intervalBounds } from '../../src/verify/ibp.js';
 import { evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
@@ -113,4 +114,17 @@ test('BaB stops at its region limit with unknown, and never reports unsat for a 
   if (r.verdict === 'unknown') assert.match(r.reason ?? '', /region limit/);
   else assert.ok(r.verdict === 'sat' || r.verdict === 'unsat');
   if (r.verdict === 'sat') assertCounterexample(ir, c, r.counterexample);
+});
+
+test('adding split multipliers to objectives widens their spans, including rows with no coefficient yet', () => {
+  const start = Int32Array.from([0, 2]);
+  const end = Int32Array.from([0, 4]); // row 0 is empty, row 1 spans [2, 4)
+  const r = makeRows(2, 6, start, end);
+  r.lambda.set([1.5, -2], r.offset[1]!);
+  r.constant.set([3, 4]);
+  const out = withAddedCoefficients(r, [0, 5], Float64Array.from([0.25, 0, -1, 0.5]));
+  const dense = (row: number) => Array.from({ length: 6 }, (_, j) => coefficient(out, row, j));
+  assert.deepEqual(dense(0), [0.25, 0, 0, 0, 0, 0]);
+  assert.deepEqual(dense(1), [-1, 0, 1.5, -2, 0, 0.5]);
+  assert.deepEqual(Array.from(out.constant), [3, 4]);
 });
