@@ -6,9 +6,10 @@
  * 2. CROWN / alpha-CROWN lower bounds of the property's own constraints (`crownSpecLowerBounds`);
  * 3. an attack: PGD on the IR's margin (float IRs), or the integer program judged on float32 pixels with the
  *    fake-quant IR's gradients (integer programs);
- * 4. the complete method on the disjuncts still open: MILP on HiGHS (default) or SMT on Z3, for integer programs
- *    bit-precisely (MILP is the default there too: it decided the mlp-tiny w4a4 cases many times faster than Z3,
- *    see docs/verification.md).
+ * 4. the complete method on the disjuncts still open: branch and bound with alpha-beta-CROWN (default for float
+ *    IRs without fake-quant steps; it decided the mnistfc instances many times faster than MILP), MILP on HiGHS
+ *    (default for fake-quant IRs and for integer programs, bit-precisely there: it decided the mlp-tiny w4a4
+ *    cases many times faster than Z3) or SMT on Z3; see docs/verification.md.
  *
  * `unsat` only ever comes from a sound stage (1, 2, 4) and `sat` only with a re-checked counterexample (3, 4);
  * the result names the stage that decided (`method`) and records every stage's time.
@@ -49,7 +50,7 @@ export interface AutoOptions {
   /** Seconds per case (default 60). */
   readonly timeLimit?: number;
   readonly seed?: number;
-  /** The complete method (default 'milp'); 'none' stops after the attack. */
+  /** The complete method (default 'bab' for float IRs, 'milp' for fake-quant IRs and integer programs); 'none' stops after the attack. */
   readonly complete?: CompleteMethod | 'none';
   /** Skip the attack stage. */
   readonly noAttack?: boolean;
@@ -144,7 +145,8 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
   if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
 
   // 4. Complete method.
-  const complete = o.complete ?? 'milp';
+  // Branch and bound by default; MILP for fake-quant IRs, whose rounding steps only the MILP encodes exactly.
+  const complete = o.complete ?? (ir.steps.some((st) => st.kind === 'quantize') ? 'milp' : 'bab');
   let r: VerificationResult;
   if (complete === 'bab') {
     r = await verifyCaseBab(ir, vcase, { timeLimit: remaining, provedInfeasible: closed, ...(o.crown ? { crown: o.crown } : {}), ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });

@@ -19,21 +19,21 @@ import { le, vcase, VEE, VEE_BOX } from './tiny-nets.js';
 
 after(releaseZ3);
 
-test('auto names the stage that decided: IBP, CROWN, the attack, MILP or SMT, and times out honestly', async () => {
+test('auto names the stage that decided: IBP, CROWN, the attack, branch and bound, MILP or SMT, and times out honestly', async () => {
   const r = async (threshold: number, extra = {}) => verifyCaseAuto(VEE, vcase(VEE_BOX, [[le([-1, 0], threshold)]]), { timeLimit: 20, ...extra });
   // y0 ≤ 4 by intervals, ≤ 3 by CROWN (triangle slopes 1/2 on both ReLUs: y0 ≤ x0 + 2), = 2 exactly.
   assert.deepEqual(((x) => [x.verdict, x.method])(await r(4.5)), ['unsat', 'ibp']);
   assert.deepEqual(((x) => [x.verdict, x.method])(await r(3.5)), ['unsat', 'crown']);
-  const milp = await r(2.5);
-  assert.deepEqual([milp.verdict, milp.method], ['unsat', 'milp']);
+  const bab = await r(2.5);
+  assert.deepEqual([bab.verdict, bab.method], ['unsat', 'bab'], 'branch and bound is the default complete method');
   assert.deepEqual(
-    milp.stages.map((s) => s.stage),
-    ['ibp', 'crown', 'attack', 'milp'],
+    bab.stages.map((s) => s.stage),
+    ['ibp', 'crown', 'attack', 'bab'],
   );
+  const milp = await r(2.5, { complete: 'milp' });
+  assert.deepEqual([milp.verdict, milp.method], ['unsat', 'milp']);
   const smt = await r(2.5, { complete: 'smt' });
   assert.deepEqual([smt.verdict, smt.method], ['unsat', 'smt']);
-  const bab = await r(2.5, { complete: 'bab' });
-  assert.deepEqual([bab.verdict, bab.method], ['unsat', 'bab']);
   const sat = await r(1);
   assert.deepEqual([sat.verdict, sat.method], ['sat', 'attack']);
   const late = await r(2.5, { timeLimit: 0.001 });
@@ -47,7 +47,7 @@ test('a VNN-LIB problem is sat when one of its cases is, unsat when all are', as
   assert.equal((await verifyProblemAuto(VEE, problem([safeCase, unsafeCase]), { timeLimit: 20 })).verdict, 'sat');
   const both = await verifyProblemAuto(VEE, problem([safeCase, safeCase]), { timeLimit: 20 });
   assert.equal(both.verdict, 'unsat');
-  assert.equal(both.stages.filter((s) => s.stage.endsWith('milp')).length, 2);
+  assert.equal(both.stages.filter((s) => s.stage.endsWith('bab')).length, 2, 'each case reaches the complete method');
 });
 
 await initBackend('wasm');
