@@ -122,7 +122,9 @@ test('alpha-CROWN improves on CROWN with adaptive slopes where CROWN fails to ve
   assert.ok(plain.some((v) => v <= 0), 'the instance is expected to need more than plain CROWN');
   const gains = [...alpha].map((v, r) => v - plain[r]!);
   assert.ok(gains.every((g) => g >= 0));
-  assert.ok(gains.filter((g) => g > 1e-3).length >= spec.length / 2, `alpha-CROWN gained on too few rows: ${gains.join(', ')}`);
+  // Rows plain CROWN already proves are left alone; the open ones are what the slopes are optimized for.
+  const open = [...plain.keys()].filter((r) => plain[r]! <= 0);
+  assert.ok(open.filter((r) => gains[r]! > 1e-3).length >= open.length / 2, `alpha-CROWN gained on too few open rows: ${open.map((r) => gains[r]).join(', ')}`);
 });
 
 test('on mnistfc 256x2, CROWN never verifies a property with a known counterexample and bounds the witnesses', { skip: NEEDS_MNISTFC }, async () => {

@@ -125,14 +125,17 @@ export function optimizeAlpha(ctx: BoundContext, spec: LinearRows, last: number,
     for (let r = 0; r < rows; r++) if (bound[r]! > best[r]!) best[r] = bound[r]!;
     if (stop && best.every((v) => v > 0)) break;
     const outputs = new Map<number, Float64Array[]>();
-    const grads = gradients(ir, ctx, atInput, entering, alpha, last, betas.size ? (i, r, g) => {
+    // Rows already proved (bound > 0) keep their slopes: only the others are differentiated and moved.
+    const todo = stop ? [...best.keys()].filter((r) => best[r]! <= 0) : [...best.keys()];
+    const grads = gradients(ir, ctx, atInput, entering, alpha, last, todo, betas.size ? (i, r, g) => {
       if (betas.has(i)) (outputs.get(i) ?? outputs.set(i, []).get(i)!)[r] = g;
     } : undefined);
     for (const [i, b] of betas) {
       const z = outputs.get(i)!;
       const k = b.neurons.length;
-      for (let q = 0; q < b.beta.length; q++) {
-        const g = -b.sigma[q % k]! * z[Math.floor(q / k)]![b.neurons[q % k]!]!;
+      for (const r of todo) for (let n = 0; n < k; n++) {
+        const q = r * k + n;
+        const g = -b.sigma[n]! * z[r]![b.neurons[n]!]!;
         b.m1[q] = BETA1 * b.m1[q]! + (1 - BETA1) * g;
         b.m2[q] = BETA2 * b.m2[q]! + (1 - BETA2) * g * g;
         const mHat = b.m1[q]! / (1 - BETA1 ** t);
@@ -146,7 +149,7 @@ export function optimizeAlpha(ctx: BoundContext, spec: LinearRows, last: number,
       const vel = m2.get(i)!;
       const relax = ctx.relax[i] as Extract<Relaxation, { kind: 'relu' }>;
       const size = relax.lower.length;
-      for (let r = 0; r < rows; r++) {
+      for (const r of todo) {
         for (const j of relax.unstable) {
           const k = r * size + j;
           const gk = g[k]!;
@@ -172,12 +175,13 @@ function gradients(
   entering: LinearRows[],
   alpha: ReadonlyMap<number, Float64Array>,
   last: number,
+  rowsToDo: readonly number[],
   onOutput?: (i: number, row: number, value: Float64Array) => void,
 ): Map<number, Float64Array> {
   const grads = new Map<number, Float64Array>();
   for (const [i, a] of alpha) grads.set(i, new Float64Array(a.length));
   const box = ctx.box;
-  for (let r = 0; r < atInput.rows; r++) {
+  for (const r of rowsToDo) {
     // The corner of the box the concretization picked for this row.
     let g = new Float64Array(atInput.n);
     for (let j = 0; j < atInput.n; j++) g[j] = coefficient(atInput, r, j) >= 0 ? box.lower[j]! : box.upper[j]!;
