@@ -21,6 +21,11 @@ export interface IrAttackOptions {
   readonly seed?: number;
   /** Stop at this `performance.now()` time. */
   readonly deadline?: number;
+  /**
+   * After the runs above, keep going from fresh random starts (untargeted, then each of the closest disjuncts in
+   * turn) until `deadline`, instead of stopping early.
+   */
+  readonly untilDeadline?: boolean;
 }
 
 export interface IrAttackResult {
@@ -106,9 +111,18 @@ export function attackIR(ir: NetworkIR, vcase: VerificationCase, o: IrAttackOpti
     if (found) return { counterexample: found, bestMargin: found.margin, disjunctValues: values, passes };
   }
   const order = Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!);
-  for (const d of order.slice(0, o.targeted ?? 3)) {
+  const targets = order.slice(0, o.targeted ?? 3);
+  for (const d of targets) {
     const found = run(centre, d);
     if (found) return { counterexample: found, bestMargin: found.margin, disjunctValues: values, passes };
+  }
+  if (o.untilDeadline && o.deadline !== undefined) {
+    const cycle = [-1, ...targets];
+    for (let k = 0; !timeUp(); k++) {
+      const start = box.lower.map((l, i) => l + rng.next() * (box.upper[i]! - l));
+      const found = run(start, cycle[k % cycle.length]!);
+      if (found) return { counterexample: found, bestMargin: found.margin, disjunctValues: values, passes };
+    }
   }
   return { counterexample: null, bestMargin, disjunctValues: values, passes };
 }
