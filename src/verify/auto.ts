@@ -126,7 +126,7 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
   let order = disjuncts.map((_, d) => d);
   if (!o.noAttack) {
     const openCase: VerificationCase = { input: vcase.input, unsafe: { disjuncts: disjuncts.filter((_, d) => !closed[d]) } };
-    const atk = attackIR(ir, openCase, { seed: o.seed ?? 0, deadline: Math.min(deadline, performance.now() + Math.max(1000, limit * 100)), untilDeadline: true });
+    const atk = attackIR(ir, openCase, { seed: o.seed ?? 0, deadline: Math.min(deadline, performance.now() + Math.max(1000, limit * 100)) });
     if (atk.counterexample) {
       const ce = await confirmCounterexample(ir, vcase, atk.counterexample.input, o.modelCheck ? { modelCheck: o.modelCheck } : {});
       if (ce) {
