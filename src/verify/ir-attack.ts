@@ -21,11 +21,6 @@ export interface IrAttackOptions {
   readonly seed?: number;
   /** Stop at this `performance.now()` time. */
   readonly deadline?: number;
-  /**
-   * After the runs above, keep going from fresh random starts (untargeted, then each of the closest disjuncts in
-   * turn) until `deadline`, instead of stopping early.
-   */
-  readonly untilDeadline?: boolean;
 }
 
 export interface IrAttackResult {
@@ -115,14 +110,6 @@ export function attackIR(ir: NetworkIR, vcase: VerificationCase, o: IrAttackOpti
   for (const d of targets) {
     const found = run(centre, d);
     if (found) return { counterexample: found, bestMargin: found.margin, disjunctValues: values, passes };
-  }
-  if (o.untilDeadline && o.deadline !== undefined) {
-    const cycle = [-1, ...targets];
-    for (let k = 0; !timeUp(); k++) {
-      const start = box.lower.map((l, i) => l + rng.next() * (box.upper[i]! - l));
-      const found = run(start, cycle[k % cycle.length]!);
-      if (found) return { counterexample: found, bestMargin: found.margin, disjunctValues: values, passes };
-    }
   }
   return { counterexample: null, bestMargin, disjunctValues: values, passes };
 }
