@@ -138,6 +138,11 @@ async function main(): Promise<void> {
       if (r.from === undefined) done.set(`${r.onnx},${r.vnnlib}`, r);
     }
   }
+  const writeResults = (): Promise<void> =>
+    writeFile(
+      join(args.out, 'results.json'),
+      JSON.stringify({ benchmark: dir, timeout: args.timeout, seed: args.seed, escalatedFrom: args.escalate, skipUnknown: args.skipUnknown, complete: args.complete, versions: versions(), rows }, null, 2) + '\n',
+    );
   for (const inst of instances) {
     if (args.nets && !args.nets.some((n) => inst.onnx.includes(n))) continue;
     const already = done.get(`${inst.onnx},${inst.vnnlib}`);
@@ -181,8 +186,10 @@ async function main(): Promise<void> {
     };
     rows.push(row);
     process.stdout.write(`${inst.onnx} ${inst.vnnlib} expected ${exp} got ${r.verdict} (${r.method}) ${r.seconds.toFixed(2)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)${contradicts ? '  CONTRADICTION' : ''}\n`);
-    await writeFile(join(args.out, 'results.json'), JSON.stringify({ benchmark: dir, timeout: args.timeout, seed: args.seed, escalatedFrom: args.escalate, skipUnknown: args.skipUnknown, complete: args.complete, versions: versions(), rows }, null, 2) + '\n');
+    await writeResults();
   }
+  // Again at the end: rows carried over after the last rerun are in the file too.
+  await writeResults();
   const lines = [
     `| net | instances | expected sat / unsat / unknown | solved sat | solved unsat | timeout / unknown | contradictions | median s (solved) | mean s (all) | mean CPU s (all) |`,
     `|---|---|---|---|---|---|---|---|---|---|`,
