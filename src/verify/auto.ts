@@ -7,7 +7,7 @@
  * 3. an attack: PGD on the IR's margin (float IRs), or the integer program judged on float32 pixels with the
  *    fake-quant IR's gradients (integer programs);
  * 4. the complete method on the disjuncts still open: branch and bound with alpha-beta-CROWN (default for float
- *    IRs without fake-quant steps; it decided the mnistfc instances many times faster than MILP), MILP on HiGHS
+ *    IRs of affine and ReLU steps only; it decided the mnistfc instances many times faster than MILP), MILP on HiGHS
  *    (default for fake-quant IRs and for integer programs, bit-precisely there: it decided the mlp-tiny w4a4
  *    cases many times faster than Z3) or SMT on Z3; see docs/verification.md.
  *
@@ -50,7 +50,7 @@ export interface AutoOptions {
   /** Seconds per case (default 60). */
   readonly timeLimit?: number;
   readonly seed?: number;
-  /** The complete method (default 'bab' for float IRs, 'milp' for fake-quant IRs and integer programs); 'none' stops after the attack. */
+  /** The complete method (default 'bab' for affine + ReLU IRs, else 'milp'; 'milp' for integer programs); 'none' stops after the attack. */
   readonly complete?: CompleteMethod | 'none';
   /** Skip the attack stage. */
   readonly noAttack?: boolean;
@@ -145,8 +145,9 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
   if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
 
   // 4. Complete method.
-  // Branch and bound by default; MILP for fake-quant IRs, whose rounding steps only the MILP encodes exactly.
-  const complete = o.complete ?? (ir.steps.some((st) => st.kind === 'quantize') ? 'milp' : 'bab');
+  // Branch and bound by default on affine + ReLU networks; MILP where max-pooling or fake-quant steps are (branch
+  // and bound splits only ReLUs, so their relaxations would stay loose until a leaf).
+  const complete = o.complete ?? (ir.steps.every((st) => st.kind === 'affine' || st.kind === 'relu') ? 'bab' : 'milp');
   let r: VerificationResult;
   if (complete === 'bab') {
     r = await verifyCaseBab(ir, vcase, { timeLimit: remaining, provedInfeasible: closed, ...(o.crown ? { crown: o.crown } : {}), ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });

@@ -8,6 +8,7 @@ import { intervalBounds } from '../../src/verify/ibp.js';
 import { evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
 import { verifyCaseMilp } from '../../src/verify/milp/verify-milp.js';
 import { inBox, isUnsafe, type VerificationCase } from '../../src/verify/property.js';
+import { convStep, denseStep, poolStep } from './fixtures.js';
 import { le, randomNet, robustnessCase, vcase, VEE, VEE_BOX } from './tiny-nets.js';
 
 function assertCounterexample(ir: NetworkIR, c: VerificationCase, ce: { input: Float64Array; output: Float64Array } | undefined): void {
@@ -127,4 +128,42 @@ test('adding split multipliers to objectives widens their spans, including rows 
   assert.deepEqual(dense(0), [0.25, 0, 0, 0, 0, 0]);
   assert.deepEqual(dense(1), [-1, 0, 1.5, -2, 0, 0.5]);
   assert.deepEqual(Array.from(out.constant), [3, 4]);
+});
+
+test('BaB agrees with MILP on random conv (CSR) nets; with max-pooling it never contradicts MILP', async () => {
+  let sat = 0;
+  let unsat = 0;
+  for (let seed = 1; seed <= 8; seed++) {
+    const rng = new Rng(100 + seed);
+    const img = { channels: 2, h: 4, w: 4 };
+    const pooled = seed > 6;
+    const ir: NetworkIR = {
+      inputSize: 32,
+      inputShape: [2, 4, 4],
+      outputSize: 4,
+      source: `random conv net seed ${seed}`,
+      steps: [
+        convStep(rng, { ...img, outChannels: 3 }, 'conv'),
+        { kind: 'relu', name: 'conv/relu', size: 48 },
+        ...(pooled ? [poolStep({ channels: 3, h: 4, w: 4 }, 'pool'), denseStep(rng, 12, 10, 'dense', 2)] : [denseStep(rng, 48, 10, 'dense', 2)]),
+        { kind: 'relu', name: 'dense/relu', size: 10 },
+        denseStep(rng, 10, 4, 'logits'),
+      ],
+    };
+    const x = Array.from({ length: 32 }, () => rng.next());
+    const label = argmax(evaluateIR(ir, x));
+    const c = robustnessCase(x, 0.02 + 0.1 * rng.next(), label, 4);
+    const m = await verifyCaseMilp(ir, c, intervalBounds(ir, c.input), { timeLimit: 20 });
+    // Max-pooling is not branched on (only the leaf LP/MILP resolves it), so pooled nets get a short budget.
+    const b = await verifyCaseBab(ir, c, { timeLimit: pooled ? 2 : 20 });
+    assert.ok(m.verdict === 'sat' || m.verdict === 'unsat', `MILP decided seed ${seed}`);
+    if (pooled && b.verdict === 'timeout') continue;
+    assert.equal(b.verdict, m.verdict, `seed ${seed}: BaB ${b.verdict} (${b.reason ?? ''}), MILP ${m.verdict}`);
+    if (pooled) continue;
+    if (b.verdict === 'sat') {
+      sat++;
+      assertCounterexample(ir, c, b.counterexample);
+    } else unsat++;
+  }
+  assert.ok(sat > 0 && unsat > 0, `both answers occur on the conv nets (sat ${sat}, unsat ${unsat})`);
 });
