@@ -40,7 +40,7 @@ test('config errors are one line naming the file and the JSON path', async () =>
   assert.match(await error(edit((c) => (c.models[0].load = 'x'))), /\$\.models\[0\]: expected exactly one of 'train'/);
   assert.match(await error(edit((c) => (c.compare.n = 1000))), /^exp\.json: \$\.compare\.n: expected an integer in \[1, 24\], got 1000$/);
   assert.match(await error(edit((c) => (c.transfer[0].grad = 'sign'))), /^exp\.json: \$\.transfer\[0\]\.grad: expected one of exact, ste, got "sign"$/);
-  assert.match(await error(edit((c) => (c.verify = { eps: [0.01], method: 'magic' }))), /^exp\.json: \$\.verify\.method: expected one of ibp, crown, milp, smt, auto, got "magic"$/);
+  assert.match(await error(edit((c) => (c.verify = { eps: [0.01], method: 'magic' }))), /^exp\.json: \$\.verify\.method: expected one of ibp, crown, milp, bab, smt, auto, got "magic"$/);
   assert.match(await error(edit((c) => (c.verify = { eps: [0.01], models: ['mlp-w9'] }))), /^exp\.json: \$\.verify\.models\[0\]: unknown model 'mlp-w9'/);
 });
 

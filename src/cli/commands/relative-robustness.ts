@@ -29,7 +29,7 @@ export const relativeRobustnessCommand: CommandDef = {
     { name: 'eps', type: 'string', description: 'L∞ radius in pixel units (a number or a fraction such as 2/255)', placeholder: 'E' },
     { name: 'n', type: 'int', description: 'verify a seeded subset of N test images', default: 100 },
     { name: 'seed', type: 'int', description: 'seed for the subset and the attack stage', default: 0 },
-    { name: 'method', type: 'string', description: 'ibp, crown, milp, smt or auto', choices: VERIFY_METHODS, placeholder: 'NAME', default: 'auto' },
+    { name: 'method', type: 'string', description: 'ibp, crown, milp, bab, smt or auto', choices: VERIFY_METHODS, placeholder: 'NAME', default: 'auto' },
     { name: 'timeout', type: 'number', description: 'seconds per sample and model', placeholder: 'S', default: 60 },
     { name: 'semantics', type: 'string', description: 'the quantized model as deployed integer program or fake-quant model (default integer)', choices: ['integer', 'fake-quant'], placeholder: 'integer|fake-quant' },
     { name: 'rounding', type: 'string', description: 'integer semantics: requantization rounding (default double)', choices: ['double', 'single', 'onnxruntime'], placeholder: 'MODE' },
