@@ -5,7 +5,7 @@ import { tf } from '../../src/backend/tf.js';
 import { Rng } from '../../src/core/rng.js';
 import { attack, classAtRank, predict, runAttack } from '../../src/attacks/index.js';
 import { projectOntoHyperplaneInBox, vectorNorm } from '../../src/attacks/fab-projection.js';
-import { LinearClassifier, constantBatch, tinyMnist } from './fixtures.js';
+import { LinearClassifier, constantBatch, tinyMnist, LINEAR_B2, LINEAR_SHAPE, LINEAR_W2 } from './fixtures.js';
 
 await initBackend('wasm');
 
@@ -61,14 +61,9 @@ test('the FAB projection reports an unreachable hyperplane and returns the box c
   assert.deepEqual([...same.point], [0.2, 0.7]); // already on the plane
 });
 
-const SHAPE = [2, 2, 1] as const;
-const W2 = [
-  [0.9, -0.4],
-  [-0.3, 0.7],
-  [0.5, 1.2],
-  [-0.8, -0.1],
-];
-const B2 = [1.5, 0];
+const SHAPE = LINEAR_SHAPE;
+const W2 = LINEAR_W2;
+const B2 = LINEAR_B2;
 
 test('FAB on a 2-class linear model converges to the closed-form minimal perturbation (L∞ and L2)', () => {
   const model = new LinearClassifier(SHAPE, W2, B2);

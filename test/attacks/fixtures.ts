@@ -49,6 +49,19 @@ export class LinearClassifier implements Classifier {
  * all-0.5 input, so class 0 wins there. The smallest perturbation that flips it is known in closed form: the
  * margin over ‖w_1 − w_0‖₂ (L2) or over ‖w_1 − w_0‖₁ (L∞), reached inside [0,1] when those are small.
  */
+/**
+ * A two-class linear model on a 2×2×1 image shared by the closed-form tests: class 0 wins at x = 0.5 (its bias is
+ * larger), so an untargeted attack has work to do. Rows of `LINEAR_W2` are pixels, columns classes.
+ */
+export const LINEAR_SHAPE = [2, 2, 1] as const;
+export const LINEAR_W2 = [
+  [0.9, -0.4],
+  [-0.3, 0.7],
+  [0.5, 1.2],
+  [-0.8, -0.1],
+];
+export const LINEAR_B2 = [1.5, 0];
+
 export function twoClassLinear(shape: readonly [number, number, number], seed: number, margin: number): {
   model: LinearClassifier;
   minL2: number;

@@ -3,19 +3,13 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../src/backend/backend.js';
 import { tf } from '../../src/backend/tf.js';
 import { attack } from '../../src/attacks/index.js';
-import { LinearClassifier, constantBatch } from './fixtures.js';
+import { LinearClassifier, constantBatch, LINEAR_B2, LINEAR_SHAPE, LINEAR_W2 } from './fixtures.js';
 
 await initBackend('wasm');
 
-const SHAPE = [2, 2, 1] as const;
-// Class 0 wins at x = 0.5 (logit 0 is larger by the bias), so an untargeted attack has work to do.
-const W2 = [
-  [0.9, -0.4],
-  [-0.3, 0.7],
-  [0.5, 1.2],
-  [-0.8, -0.1],
-];
-const B2 = [1.5, 0];
+const SHAPE = LINEAR_SHAPE;
+const W2 = LINEAR_W2;
+const B2 = LINEAR_B2;
 
 function sub(a: number[], b: number[]): number[] {
   return a.map((v, i) => v - b[i]!);

@@ -7,15 +7,9 @@ import { crownSpecAnalysis, crownSpecLowerBounds } from '../../src/verify/crown.
 import { intervalBounds } from '../../src/verify/ibp.js';
 import { evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
 import { verifyCaseMilp } from '../../src/verify/milp/verify-milp.js';
-import { inBox, isUnsafe, type VerificationCase } from '../../src/verify/property.js';
 import { convStep, denseStep, poolStep } from './fixtures.js';
-import { le, randomNet, robustnessCase, vcase, VEE, VEE_BOX } from './tiny-nets.js';
+import { assertCounterexample, le, randomNet, robustnessCase, vcase, VEE, VEE_BOX } from './tiny-nets.js';
 
-function assertCounterexample(ir: NetworkIR, c: VerificationCase, ce: { input: Float64Array; output: Float64Array } | undefined): void {
-  assert.ok(ce, 'a sat verdict carries a counterexample');
-  assert.ok(inBox(c.input, ce.input), 'the counterexample lies in the box');
-  assert.ok(isUnsafe(c.unsafe, evaluateIR(ir, ce.input)), 'its float64 output satisfies the unsafe condition');
-}
 
 function argmax(y: Float64Array): number {
   return Array.from(y).reduce((best, v, i, a) => (v > a[best]! ? i : best), 0);

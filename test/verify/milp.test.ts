@@ -6,20 +6,13 @@ import { evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
 import { HighsRuntime } from '../../src/verify/milp/highs-runtime.js';
 import { verifyCaseMilp } from '../../src/verify/milp/verify-milp.js';
 import { MilpBuilder, varExpr } from '../../src/verify/milp/lp-builder.js';
-import { inBox, isUnsafe, type VerificationCase } from '../../src/verify/property.js';
-import { box, dense, le, network, randomNet, robustnessCase, roundingNet, vcase, VEE, VEE_BOX } from './tiny-nets.js';
+import { isUnsafe, type VerificationCase } from '../../src/verify/property.js';
+import { assertCounterexample, box, dense, le, network, randomNet, robustnessCase, roundingNet, vcase, VEE, VEE_BOX } from './tiny-nets.js';
 
 async function milp(ir: NetworkIR, c: VerificationCase, timeLimit = 20) {
   return verifyCaseMilp(ir, c, intervalBounds(ir, c.input), { timeLimit });
 }
 
-function assertCounterexample(ir: NetworkIR, c: VerificationCase, ce: { input: Float64Array; output: Float64Array } | undefined): void {
-  assert.ok(ce, 'a sat verdict carries a counterexample');
-  assert.ok(inBox(c.input, ce.input), 'the counterexample lies in the box');
-  const y = evaluateIR(ir, ce.input);
-  assert.deepEqual(Array.from(y), Array.from(ce.output));
-  assert.ok(isUnsafe(c.unsafe, y), `the float64 output ${Array.from(y)} satisfies the unsafe condition`);
-}
 
 test('2-2-2 ReLU net: max y0 = 2 exactly, found and proved by MILP where interval bounds say only y0 <= 4', async () => {
   const ibp = intervalBounds(VEE, VEE_BOX);

@@ -2,21 +2,15 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { intervalBounds } from '../../src/verify/ibp.js';
-import { evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
+import { evaluateIR } from '../../src/verify/ir.js';
 import { verifyCaseMilp } from '../../src/verify/milp/verify-milp.js';
-import { inBox, isUnsafe, type VerificationCase } from '../../src/verify/property.js';
 import { dyadic, rationalToNumber, realLit } from '../../src/verify/smt/smtlib.js';
 import { verifyCaseSmt } from '../../src/verify/smt/verify-smt.js';
 import { configureZ3, releaseZ3, withZ3Context, z3Generation } from '../../src/verify/smt/z3-runtime.js';
-import { box, le, randomNet, robustnessCase, roundingNet, vcase, VEE, VEE_BOX } from './tiny-nets.js';
+import { assertCounterexample, box, le, randomNet, robustnessCase, roundingNet, vcase, VEE, VEE_BOX } from './tiny-nets.js';
 
 after(releaseZ3);
 
-function assertCounterexample(ir: NetworkIR, c: VerificationCase, ce: { input: Float64Array; output: Float64Array } | undefined): void {
-  assert.ok(ce, 'a sat verdict carries a counterexample');
-  assert.ok(inBox(c.input, ce.input), 'in the box');
-  assert.ok(isUnsafe(c.unsafe, evaluateIR(ir, ce.input)), 'unsafe in float64');
-}
 
 test('exact rationals: every float64 is written as m / 2^k without rounding', () => {
   for (const x of [0.1, -3.75, 1e-300, 2 ** 60, 5e-324, 0.30000000000000004]) {

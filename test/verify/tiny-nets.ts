@@ -1,7 +1,17 @@
 /** Hand-built networks with answers known exactly, and seeded random ones, for the complete verifiers' tests. */
+import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
-import type { AffineStep, IRStep, NetworkIR, QuantizeStep } from '../../src/verify/ir.js';
-import type { Box, LinearConstraint, VerificationCase } from '../../src/verify/property.js';
+import { evaluateIR, type AffineStep, type IRStep, type NetworkIR, type QuantizeStep } from '../../src/verify/ir.js';
+import { inBox, isUnsafe, type Box, type LinearConstraint, type VerificationCase } from '../../src/verify/property.js';
+
+/** A `sat` answer's counterexample: present, inside the box, its reported output the float64 one, and unsafe. */
+export function assertCounterexample(ir: NetworkIR, c: VerificationCase, ce: { input: Float64Array; output: Float64Array } | undefined): void {
+  assert.ok(ce, 'a sat verdict carries a counterexample');
+  assert.ok(inBox(c.input, ce.input), 'the counterexample lies in the box');
+  const y = evaluateIR(ir, ce.input);
+  assert.deepEqual(Array.from(y), Array.from(ce.output), 'the reported output is the float64 forward pass');
+  assert.ok(isUnsafe(c.unsafe, y), `the float64 output ${Array.from(y)} satisfies the unsafe condition`);
+}
 
 export function dense(name: string, rows: number[][], bias: number[]): AffineStep {
   const outSize = rows.length;
