@@ -6,5 +6,6 @@ import { attackThroughput } from './attack-throughput.js';
 import { cnnThroughput } from './cnn-throughput.js';
 import { parallelThroughput } from './parallel-throughput.js';
 import type { Benchmark } from './harness.js';
+import { verifyThroughput } from './verify-throughput.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [cnnThroughput, parallelThroughput, attackThroughput];
+export const BENCHMARKS: readonly Benchmark[] = [cnnThroughput, parallelThroughput, attackThroughput, verifyThroughput];
