@@ -80,8 +80,11 @@ test('BaB agrees with MILP on random nets, and proves cases alpha-CROWN cannot',
     const c = robustnessCase(x, 0.1 + 0.5 * rng.next(), label, 3);
     const m = await verifyCaseMilp(ir, c, intervalBounds(ir, c.input), { timeLimit: 20 });
     const b = await verifyCaseBab(ir, c, { timeLimit: 20 });
+    // Keeping the parent's intermediate bounds (no refinement) is looser but must give the same answers.
+    const unrefined = await verifyCaseBab(ir, c, { timeLimit: 20, refineIntermediate: false });
     assert.ok(m.verdict === 'sat' || m.verdict === 'unsat', `MILP decided case ${k}`);
     assert.equal(b.verdict, m.verdict, `case ${k}: BaB ${b.verdict} (${b.reason ?? ''}, ${b.stats.regions} regions), MILP ${m.verdict}`);
+    assert.equal(unrefined.verdict, m.verdict, `case ${k}: BaB without refinement ${unrefined.verdict}, MILP ${m.verdict}`);
     if (b.verdict === 'sat') {
       sat++;
       assertCounterexample(ir, c, b.counterexample);
