@@ -1,0 +1,48 @@
+/**
+ * What every importer takes and returns. An importer reads one file format into the format-neutral
+ * `ModelGraph` (NHWC, float32 weights) plus, for a quantized source, the quantizers it found; the shared code
+ * in `import/` puts the declared preprocessing in front, builds the TF.js model and writes the model directory.
+ */
+import type { ModelGraph } from '../graph/model-graph.js';
+
+/**
+ * How the network's owner fed images to it, outside the network:
+ * - `nchw` / `nhwc`: an image tensor, channels first or last;
+ * - `flat-nchw` / `flat-nhwc`: a vector, the image flattened in C-H-W or H-W-C order.
+ */
+export type InputLayout = 'nchw' | 'nhwc' | 'flat-nchw' | 'flat-nhwc';
+export const INPUT_LAYOUTS: readonly InputLayout[] = ['nchw', 'nhwc', 'flat-nchw', 'flat-nhwc'];
+
+/**
+ * The network's input is `(pixel · scale − mean) / std` per channel, with `pixel` in [0, 1]: `scale` 255 for a
+ * network fed raw 0..255 values, mean/std in those scaled units (one value, or one per channel).
+ */
+export interface DeclaredPreprocessing {
+  readonly scale: number;
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+}
+
+export type ModelFormat = 'onnx' | 'tflite' | 'keras-h5';
+
+export interface ImportRequest {
+  /** The file's path (for messages) and bytes. */
+  readonly file: string;
+  readonly bytes: Uint8Array;
+  /** The dataset's image shape `[H, W, C]` and class count. */
+  readonly imageShape: readonly [number, number, number];
+  readonly numClasses: number;
+  /** The declared layout, or undefined: the importer infers it from the file's input shape where unambiguous. */
+  readonly layout?: InputLayout;
+  /** For weights-only files: a zoo architecture name or a layer list (`dense:256,256,10`). */
+  readonly arch?: string;
+}
+
+export interface ImportedNetwork {
+  readonly format: ModelFormat;
+  readonly graph: ModelGraph;
+  /** The layout used (declared or inferred). */
+  readonly layout: InputLayout;
+  /** Facts about the source worth recording in qrobust.json (producer, opset, op counts, ...). */
+  readonly details: Readonly<Record<string, unknown>>;
+}
