@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'checksum_mismatch'
   | 'download_failed'
   | 'not_a_model'
+  | 'invalid_model'
   | 'shape_mismatch'
   | 'backend_unavailable'
   | 'io_error'
