@@ -68,8 +68,9 @@ export function flattenOrderOf(m: FeatureMap): 'chw' | 'hwc' | null {
   const g = graphShapeOf(m);
   const big = (axes: readonly number[]): string => axes.filter((a) => g[a]! > 1).join(',');
   const mine = big(m.axes);
-  if (mine === big(NCHW_AXES)) return 'chw';
+  // When both orders list the elements alike (one axis of size > 1), 'hwc' needs no reordering downstream.
   if (mine === big(NHWC_AXES)) return 'hwc';
+  if (mine === big(NCHW_AXES)) return 'chw';
   return null;
 }
 
