@@ -10,6 +10,7 @@ import { Rng } from '../../src/core/rng.js';
 import type { GraphOpKind } from '../../src/graph/model-graph.js';
 import { compareWithOrt, f32, float, i64, int, ints, node, str, uniform, weights, type Image, type ModelSpec } from './onnx-fixtures.js';
 import type { InputLayout } from '../../src/import/types.js';
+import { graphFromModel } from '../../src/models/graph.js';
 
 await initBackend('wasm');
 
@@ -39,6 +40,8 @@ async function check(label: string, spec: ModelSpec, opts: { image?: Image; clas
     assert.ok(maxDiff < TOL, `${label}: max |Δ| vs ONNX Runtime ${maxDiff} (graph ${kinds.join(' → ')})`);
     if (opts.kinds) assert.deepEqual(kinds, opts.kinds, `${label}: graph nodes`);
     if (opts.className) assert.equal(model.getClassName(), opts.className, `${label}: model class`);
+    // A Sequential import is one the layer graph (quantization, integer path, verifier) accepts.
+    if (model.getClassName() === 'Sequential') assert.ok(graphFromModel(model).steps.length > 0);
   } finally {
     model.dispose();
   }
