@@ -1,6 +1,7 @@
 /**
  * The functional builder's models save and reload with stock `tf.loadLayersModel` (the custom `Qrobust*` layers
- * are registered) and compute the same logits afterwards; layer names come from node names, sanitized and unique.
+ * are registered) and compute the same logits afterwards; layer names come from node names, sanitized and unique;
+ * a positive channel affine of the input becomes part of the front Normalize of a Sequential.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { tf } from '../../src/backend/tf.js';
 import { Rng } from '../../src/core/rng.js';
 import { MODEL_INPUT, type ModelGraph } from '../../src/graph/model-graph.js';
 import { buildLayersModel } from '../../src/import/build-layers.js';
+import { graphFromModel } from '../../src/models/graph.js';
 
 await initBackend('wasm');
 
@@ -63,4 +65,34 @@ test('a functional model with every custom layer saves, reloads with stock loadL
   model.dispose();
   reloaded.dispose();
   assert.equal(tf.memory().numTensors, before, 'leaks tensors');
+});
+
+test('a positive channel affine of the input joins the Normalize in front: a Sequential with the same logits as the host formula', () => {
+  const rng = new Rng(19);
+  const [h, w, c, units] = [3, 2, 2, 3];
+  const scale = Float32Array.from([0.5, 2]);
+  const offset = Float32Array.from([-0.25, 0.75]);
+  const kernel = rand(rng, h * w * c * units, 1);
+  const bias = rand(rng, units, 1);
+  const g: ModelGraph = {
+    inputShape: [h, w, c],
+    nodes: [
+      { name: 'affine', op: { kind: 'channelAffine', scale, offset }, inputs: [MODEL_INPUT] },
+      { name: 'flat', op: { kind: 'flatten', order: 'hwc' }, inputs: ['affine'] },
+      { name: 'fc', op: { kind: 'dense', kernel, kernelShape: [h * w * c, units], bias, activation: { kind: 'linear' } }, inputs: ['flat'] },
+    ],
+    output: 'fc',
+  };
+  const front = { mean: [0.4, 0.1], std: [0.2, 0.5] };
+  const model = buildLayersModel(g, front);
+  assert.equal(model.getClassName(), 'Sequential');
+  assert.deepEqual(graphFromModel(model).steps.map((s) => s.kind), ['normalize', 'flatten', 'dense']);
+  const x = Float32Array.from({ length: h * w * c }, () => rng.next());
+  const out = tf.tidy(() => (model.predict(tf.tensor4d(x, [1, h, w, c])) as tf.Tensor).dataSync());
+  const z = Array.from(x, (v, i) => ((v - front.mean[i % c]!) / front.std[i % c]!) * scale[i % c]! + offset[i % c]!);
+  for (let k = 0; k < units; k++) {
+    const ref = bias[k]! + z.reduce((s, v, i) => s + v * kernel[i * units + k]!, 0);
+    assert.ok(Math.abs(ref - out[k]!) < 1e-5, `logit ${k}: ${out[k]} vs ${ref}`);
+  }
+  model.dispose();
 });
