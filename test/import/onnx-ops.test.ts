@@ -85,6 +85,7 @@ test('MaxPool and AveragePool: explicit pads, count_include_pad 0 and 1, ceil_mo
   const pool = (op: string, attrs: ReturnType<typeof ints>[], outHW: number): ModelSpec => withHead(rng, { nodes: [node(op, ['x'], ['p'], attrs)], initializers: [] }, 'p', 3 * outHW * outHW);
   const k3s2p1 = [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])];
   await check('MaxPool k3 s2 pads 1', pool('MaxPool', k3s2p1, 4));
+  await check('MaxPool same-like pads', pool('MaxPool', [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])], 8));
   await check('MaxPool ceil_mode', pool('MaxPool', [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), int('ceil_mode', 1)], 4));
   await check('AveragePool exclude pad', pool('AveragePool', k3s2p1, 4));
   await check('AveragePool include pad', pool('AveragePool', [...k3s2p1, int('count_include_pad', 1)], 4));
