@@ -100,6 +100,15 @@ test('MaxPool and AveragePool: explicit pads, count_include_pad 0 and 1, ceil_mo
     output: 'logits',
   };
   await check('GlobalAveragePool', gap, { kinds: ['globalAvgPool', 'dense'] });
+  await check('GlobalMaxPool', { ...gap, nodes: [node('GlobalMaxPool', ['x'], ['g']), ...gap.nodes.slice(1)] }, { kinds: ['maxPool', 'flatten', 'dense'] });
+  // A 1×1 conv on the pooled [1, C, 1, 1] vector (a network-in-network head) is a dense layer.
+  const nin: ModelSpec = {
+    nodes: [node('GlobalAveragePool', ['x'], ['g']), node('Conv', ['g', 'w', 'b'], ['c'], [ints('kernel_shape', [1, 1])]), node('Flatten', ['c'], ['logits'])],
+    initializers: [weights(rng, 'w', [4, 3, 1, 1]), weights(rng, 'b', [4], 1)],
+    input: NCHW_IN,
+    output: 'logits',
+  };
+  await check('1x1 conv after a global pool', nin, { kinds: ['globalAvgPool', 'dense'] });
 });
 
 test('BatchNormalization folds into the conv it follows; standalone it is a channel affine', async () => {
@@ -155,6 +164,18 @@ test('residual Add and Sub of activations, Concat along channels, constant arith
     5 * 36,
   );
   await check('concat', concat, { kinds: ['conv2d', 'conv2d', 'concat', 'flatten', 'dense'] });
+  const vectors: ModelSpec = {
+    nodes: [
+      node('Flatten', ['x'], ['f']),
+      node('Gemm', ['f', 'w1', 'b1'], ['u'], [int('transB', 1)]),
+      node('Gemm', ['f', 'w2', 'b2'], ['v'], [int('transB', 1)]),
+      node('Concat', ['u', 'v'], ['logits'], [int('axis', 1)]),
+    ],
+    initializers: [weights(rng, 'w1', [3, 192]), weights(rng, 'b1', [3], 1), weights(rng, 'w2', [1, 192]), weights(rng, 'b2', [1], 1)],
+    input: NCHW_IN,
+    output: 'logits',
+  };
+  await check('concat of vectors', vectors, { kinds: ['flatten', 'dense', 'dense', 'concat'] });
   // Sub and Div of the input by per-channel constants (preprocessing inside the network), then Mul and Add after a conv.
   const arithmetic = withHead(
     rng,
