@@ -3,7 +3,8 @@
  * NHWC pixels `[null, H, W, C]` in [0,1], applies the declared preprocessing as a `Normalize` layer, then the
  * graph. A chain of layers that the layer graph (`models/graph.ts`) accepts becomes a `Sequential` of exactly
  * those layer classes, so quantization, QAT, the integer path and the verifier work on imports as on zoo models;
- * a `chw` flatten there becomes a row permutation of the dense kernel after it (exact). Any other graph becomes a
+ * a `chw` flatten there becomes a row permutation of the dense kernel after it (exact), and a positive channel
+ * affine of the input joins the `Normalize` in front. Any other graph becomes a
  * functional model (`build-functional.ts`) of stock layers where they fit.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -116,10 +117,32 @@ function buildSequential(graph: ModelGraph, front: FrontEnd | undefined): tfl.La
 }
 
 /**
+ * A graph whose first node is a channel affine of the input with positive scales (preprocessing inside the
+ * network, or a batch norm on the input), as the rest of the graph behind one `Normalize` that does both the
+ * front end and that affine: `((x − m)/s)·a + b = (x − (m − b·s/a)) / (s/a)`. Null when it does not start so.
+ */
+function absorbLeadingAffine(graph: ModelGraph, front: FrontEnd | undefined): { readonly graph: ModelGraph; readonly front: FrontEnd } | null {
+  const [first, ...rest] = graph.nodes;
+  if (!first || first.op.kind !== 'channelAffine' || first.inputs[0] !== MODEL_INPUT || first.name === graph.output) return null;
+  if (rest.some((n) => n.inputs.includes(MODEL_INPUT))) return null;
+  const { scale, offset } = first.op;
+  const channels = graph.inputShape[2];
+  if (scale.length !== channels || scale.some((a) => !(a > 0))) return null;
+  const at = (v: readonly number[] | undefined, i: number, dflt: number): number => (v === undefined ? dflt : v.length === 1 ? v[0]! : v[i]!);
+  const mean = Array.from({ length: channels }, (_, i) => at(front?.mean, i, 0) - (offset[i]! * at(front?.std, i, 1)) / scale[i]!);
+  const std = Array.from({ length: channels }, (_, i) => at(front?.std, i, 1) / scale[i]!);
+  const nodes = rest.map((n) => ({ ...n, inputs: n.inputs.map((x) => (x === first.name ? MODEL_INPUT : x)) }));
+  return { graph: { ...graph, nodes }, front: { mean, std } };
+}
+
+/**
  * Builds the TF.js model of a graph (see the module comment).
  * @throws QrobustError('unsupported_layer') naming the first node the builder cannot express.
  */
 export function buildLayersModel(graph: ModelGraph, front?: FrontEnd): tfl.LayersModel {
   if (graph.nodes.length === 0) throw new QrobustError('unsupported_layer', 'the graph has no nodes');
-  return isSequentialGraph(graph) ? buildSequential(graph, front) : buildFunctionalModel(graph, front);
+  if (isSequentialGraph(graph)) return buildSequential(graph, front);
+  const absorbed = absorbLeadingAffine(graph, front);
+  if (absorbed && isSequentialGraph(absorbed.graph)) return buildSequential(absorbed.graph, absorbed.front);
+  return buildFunctionalModel(graph, front);
 }

@@ -10,6 +10,7 @@ import { Rng } from '../../src/core/rng.js';
 import type { GraphOpKind } from '../../src/graph/model-graph.js';
 import { compareWithOrt, f32, float, i64, int, ints, node, str, uniform, weights, type Image, type ModelSpec } from './onnx-fixtures.js';
 import type { InputLayout } from '../../src/import/types.js';
+import { graphFromModel } from '../../src/models/graph.js';
 
 await initBackend('wasm');
 
@@ -39,6 +40,8 @@ async function check(label: string, spec: ModelSpec, opts: { image?: Image; clas
     assert.ok(maxDiff < TOL, `${label}: max |Δ| vs ONNX Runtime ${maxDiff} (graph ${kinds.join(' → ')})`);
     if (opts.kinds) assert.deepEqual(kinds, opts.kinds, `${label}: graph nodes`);
     if (opts.className) assert.equal(model.getClassName(), opts.className, `${label}: model class`);
+    // A Sequential import is one the layer graph (quantization, integer path, verifier) accepts.
+    if (model.getClassName() === 'Sequential') assert.ok(graphFromModel(model).steps.length > 0);
   } finally {
     model.dispose();
   }
@@ -82,6 +85,7 @@ test('MaxPool and AveragePool: explicit pads, count_include_pad 0 and 1, ceil_mo
   const pool = (op: string, attrs: ReturnType<typeof ints>[], outHW: number): ModelSpec => withHead(rng, { nodes: [node(op, ['x'], ['p'], attrs)], initializers: [] }, 'p', 3 * outHW * outHW);
   const k3s2p1 = [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])];
   await check('MaxPool k3 s2 pads 1', pool('MaxPool', k3s2p1, 4));
+  await check('MaxPool same-like pads', pool('MaxPool', [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])], 8));
   await check('MaxPool ceil_mode', pool('MaxPool', [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), int('ceil_mode', 1)], 4));
   await check('AveragePool exclude pad', pool('AveragePool', k3s2p1, 4));
   await check('AveragePool include pad', pool('AveragePool', [...k3s2p1, int('count_include_pad', 1)], 4));
@@ -96,6 +100,15 @@ test('MaxPool and AveragePool: explicit pads, count_include_pad 0 and 1, ceil_mo
     output: 'logits',
   };
   await check('GlobalAveragePool', gap, { kinds: ['globalAvgPool', 'dense'] });
+  await check('GlobalMaxPool', { ...gap, nodes: [node('GlobalMaxPool', ['x'], ['g']), ...gap.nodes.slice(1)] }, { kinds: ['maxPool', 'flatten', 'dense'] });
+  // A 1×1 conv on the pooled [1, C, 1, 1] vector (a network-in-network head) is a dense layer.
+  const nin: ModelSpec = {
+    nodes: [node('GlobalAveragePool', ['x'], ['g']), node('Conv', ['g', 'w', 'b'], ['c'], [ints('kernel_shape', [1, 1])]), node('Flatten', ['c'], ['logits'])],
+    initializers: [weights(rng, 'w', [4, 3, 1, 1]), weights(rng, 'b', [4], 1)],
+    input: NCHW_IN,
+    output: 'logits',
+  };
+  await check('1x1 conv after a global pool', nin, { kinds: ['globalAvgPool', 'dense'] });
 });
 
 test('BatchNormalization folds into the conv it follows; standalone it is a channel affine', async () => {
@@ -110,7 +123,8 @@ test('BatchNormalization folds into the conv it follows; standalone it is a chan
   const folded = withHead(rng, { nodes: [node('Conv', ['x', 'w', 'b'], ['c'], [ints('pads', [1, 1, 1, 1])]), bnNode('c', 'n', 'bn'), node('Relu', ['n'], ['r'])], initializers: [weights(rng, 'w', [4, 3, 3, 3]), weights(rng, 'b', [4], 1), ...bn('bn', 4)] }, 'r', 4 * 64);
   await check('BN after conv', folded, { kinds: ['conv2d', 'flatten', 'dense'], className: 'Sequential' });
   const standalone = withHead(rng, { nodes: [bnNode('x', 'n', 'bn'), node('Conv', ['n', 'w', 'b'], ['c'], [])], initializers: [weights(rng, 'w', [4, 3, 3, 3]), weights(rng, 'b', [4], 1), ...bn('bn', 3)] }, 'c', 4 * 36);
-  await check('BN on the input', standalone, { kinds: ['channelAffine', 'conv2d', 'flatten', 'dense'], className: 'Model' });
+  // A positive affine of the input joins the Normalize in front, so the chain stays a Sequential.
+  await check('BN on the input', standalone, { kinds: ['channelAffine', 'conv2d', 'flatten', 'dense'], className: 'Sequential' });
   // The conv output is read twice (BN and the residual Add), so BN cannot fold into it.
   const shared = withHead(
     rng,
@@ -150,6 +164,18 @@ test('residual Add and Sub of activations, Concat along channels, constant arith
     5 * 36,
   );
   await check('concat', concat, { kinds: ['conv2d', 'conv2d', 'concat', 'flatten', 'dense'] });
+  const vectors: ModelSpec = {
+    nodes: [
+      node('Flatten', ['x'], ['f']),
+      node('Gemm', ['f', 'w1', 'b1'], ['u'], [int('transB', 1)]),
+      node('Gemm', ['f', 'w2', 'b2'], ['v'], [int('transB', 1)]),
+      node('Concat', ['u', 'v'], ['logits'], [int('axis', 1)]),
+    ],
+    initializers: [weights(rng, 'w1', [3, 192]), weights(rng, 'b1', [3], 1), weights(rng, 'w2', [1, 192]), weights(rng, 'b2', [1], 1)],
+    input: NCHW_IN,
+    output: 'logits',
+  };
+  await check('concat of vectors', vectors, { kinds: ['flatten', 'dense', 'dense', 'concat'] });
   // Sub and Div of the input by per-channel constants (preprocessing inside the network), then Mul and Add after a conv.
   const arithmetic = withHead(
     rng,
@@ -167,7 +193,7 @@ test('residual Add and Sub of activations, Concat along channels, constant arith
     'cs',
     4 * 36,
   );
-  await check('constant arithmetic', arithmetic, { kinds: ['channelAffine', 'conv2d', 'flatten', 'dense'] });
+  await check('constant arithmetic', arithmetic, { kinds: ['channelAffine', 'conv2d', 'flatten', 'dense'], className: 'Sequential' });
 });
 
 test('Pad: constant value (opset 13 inputs, opset 9 attributes), a zero Pad folding into the next conv', async () => {

@@ -74,6 +74,12 @@ export function flattenOrderOf(m: FeatureMap): 'chw' | 'hwc' | null {
   return null;
 }
 
+/** A 4-D ONNX shape as a feature map's shape (the caller knows it has rank 4). */
+export function mapShape(shape: readonly number[]): FeatureMap['shape'] {
+  if (shape.length !== 4) throw new Error(`mapShape: rank ${shape.length}`);
+  return [shape[0]!, shape[1]!, shape[2]!, shape[3]!];
+}
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -15,6 +15,7 @@ import { defaultOpset, type OnnxModel, type OnnxNode } from '../../onnx/model.js
 import { DataType } from '../../onnx/schema.js';
 import type { ImportRequest, ImportedNetwork } from '../types.js';
 import { flattenOrderOf, sizeOf, type Activation } from './activations.js';
+import { foldSlice } from './fold-slice.js';
 import { GraphWriter } from './graph-writer.js';
 import { concreteInputShape, inputActivation, resolveLayout } from './input-layout.js';
 import { lowerActivation } from './lower-activation.js';
@@ -107,7 +108,9 @@ function lowerNode(st: Lowering, node: OnnxNode, output: string, stripped: strin
   const consts = node.inputs.map((n) => (n === '' ? undefined : st.consts.get(n)));
   const acts = node.inputs.map((n) => (n === '' ? undefined : st.acts.get(n)));
   if (!acts.some((a) => a !== undefined) || node.opType === 'Shape') {
-    const folded = foldConstantNode(node, consts, attrs, (name) => st.acts.get(name)?.shape ?? null) ?? attrs.fail('not supported on constants by the ONNX importer');
+    const folded =
+      foldConstantNode(node, consts, attrs, (name) => st.acts.get(name)?.shape ?? null) ??
+      (node.opType === 'Slice' ? [foldSlice(consts, attrs, st.opset)] : attrs.fail('not supported on constants by the ONNX importer'));
     folded.forEach((t, i) => {
       if (node.outputs[i]) st.consts.set(node.outputs[i]!, t);
     });

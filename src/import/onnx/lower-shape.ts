@@ -5,7 +5,7 @@
  */
 import { axesOf, flattenShape, normalizeAxis, reshapeShape, showShape, squeezeShape, unsqueezeShape } from '../../onnx/constants.js';
 import { elementCount } from '../../onnx/model.js';
-import { flattenOrderOf, sameShape, type Activation, type AxisMap, type FeatureMap } from './activations.js';
+import { flattenOrderOf, mapShape, sameShape, type Activation, type AxisMap } from './activations.js';
 import { constInput, defineAlias, emit, onlyActivation, type Lowering, type NodeView } from './lowering.js';
 
 /** Binds the node's output to `act` seen with the ONNX shape `shape` (same elements in C order). */
@@ -59,8 +59,8 @@ export function lowerTranspose(st: Lowering, v: NodeView): void {
   const out = v.node.outputs[0]!;
   if (act.kind === 'map') {
     if (perm[0] !== 0) v.attrs.fail(`perm ${showShape(perm)} moves the batch axis`);
-    const axes = [1, 2, 3].map((i) => act.axes[perm[i]! - 1]!) as unknown as AxisMap;
-    return defineAlias(st, out, { kind: 'map', ref: act.ref, shape: shape as unknown as FeatureMap['shape'], axes }, 1);
+    const axes: AxisMap = [act.axes[perm[1]! - 1]!, act.axes[perm[2]! - 1]!, act.axes[perm[3]! - 1]!];
+    return defineAlias(st, out, { kind: 'map', ref: act.ref, shape: mapShape(shape), axes }, 1);
   }
   // On a vector only axes of size 1 may move: then the elements keep their order.
   const big = (p: readonly number[]): number[] => p.filter((a) => act.shape[a]! > 1);
@@ -86,7 +86,7 @@ export function lowerConcat(st: Lowering, v: NodeView): void {
     if (parts.some((p) => p.kind !== 'map' || !sameShape(p.axes, first.axes))) v.attrs.fail('inputs are feature maps in different layouts');
     const g = first.axes[axis - 1]!;
     const axes = first.axes;
-    emit(st, v, { kind: 'concat', axis: g === 2 ? -1 : g }, refs, (ref) => ({ kind: 'map', ref, shape: shape as unknown as FeatureMap['shape'], axes }));
+    emit(st, v, { kind: 'concat', axis: g === 2 ? -1 : g }, refs, (ref) => ({ kind: 'map', ref, shape: mapShape(shape), axes }));
     return;
   }
   if (parts.some((p) => p.kind !== 'vector')) v.attrs.fail('inputs mix feature maps and flattened activations');
@@ -129,7 +129,7 @@ export function lowerPad(st: Lowering, v: NodeView): void {
     after[g] = pads[i + 1 + rank]!;
   });
   if (pads[0] !== 0 || pads[rank] !== 0 || before[2] !== 0 || after[2] !== 0) v.attrs.fail('only spatial (H, W) padding is supported');
-  const shape = act.shape.map((d, i) => d + pads[i]! + pads[i + rank]!) as unknown as FeatureMap['shape'];
+  const shape = mapShape(act.shape.map((d, i) => d + pads[i]! + pads[i + rank]!));
   if (pads.every((p) => p === 0)) return defineAlias(st, v.node.outputs[0]!, act, 1);
   const axes = act.axes;
   emit(st, v, { kind: 'pad', pads: [before[0]!, after[0]!, before[1]!, after[1]!], value }, [act.ref], (ref) => ({ kind: 'map', ref, shape, axes }));

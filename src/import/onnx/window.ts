@@ -78,5 +78,5 @@ export function graphPadding(input: Pair, w: Window): Padding2D {
   if (w.pads.every((p) => p === 0)) return 'valid';
   const same = [0, 1].flatMap((a) => samePads(input[a]!, w.kernel[a]!, w.strides[a]!, w.dilations[a]!));
   if (same.every((p, i) => p === w.pads[i])) return 'same';
-  return [...w.pads] as unknown as Pads;
+  return [w.pads[0], w.pads[1], w.pads[2], w.pads[3]];
 }
