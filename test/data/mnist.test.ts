@@ -135,11 +135,11 @@ test('a truncated or altered file gives one error naming it with expected and ac
       return true;
     });
 
-    // A good copy elsewhere (the mirror) wins over a bad one.
-    if (MIRROR) {
-      const ds = await loadDataset('mnist', 'test', offline(join(t.dir, 'cache'), { dataDir: data }));
-      assert.equal(ds.files.find((f) => f.name === 't10k-labels-idx1-ubyte')!.source, 'mirror');
-    }
+    // A bad copy in the user's --data-dir is an error even though the mirror holds a good one.
+    await assert.rejects(
+      loadDataset('mnist', 'test', offline(join(t.dir, 'cache'), { dataDir: data })),
+      (e: unknown) => isQrobustError(e) && e.code === 'checksum_mismatch' && e.message.includes(rawPath),
+    );
   } finally {
     t.cleanup();
   }
