@@ -5,8 +5,8 @@
  * `test_batch.bin`, else the 1,000-record `test_batch_first1000.bin`). The first variant whose files are all
  * present in some search location is used; failing that, one whose missing files can be unpacked from a dataset
  * archive lying in a search location; failing that, when downloads are allowed, the first variant that can be
- * downloaded. A file present but failing verification is an error, never skipped silently, unless a good copy
- * of it exists in another search location.
+ * downloaded. A file present but failing verification is an error naming it, never skipped silently; only a bad
+ * copy in the cache or the mirror gives way to a good copy searched after it (see `checkFile`).
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,7 +76,16 @@ export type FileCheck =
   | { readonly state: 'corrupt'; readonly file: FileSpec; readonly candidate: Candidate; readonly problem: string }
   | { readonly state: 'missing'; readonly file: FileSpec };
 
-/** Verifies the candidates of `file` in order: the first good one wins; else the first bad one is reported. */
+/** Search locations the user named; a bad file there is reported, never bypassed for another copy. */
+function userNamed(location: SearchLocation): boolean {
+  return location.kind === 'data-dir' || location.kind === 'env';
+}
+
+/**
+ * Verifies the candidates of `file` in search order: the first good one wins, unless a bad one comes first in a
+ * folder the user named (--data-dir, QROBUST_DATA_DIR), which is reported at once; a bad copy in the cache or
+ * the mirror gives way to a good one searched later. With no good copy, the first bad one is reported.
+ */
 export async function checkFile(
   spec: DatasetSpec,
   file: FileSpec,
@@ -89,7 +98,9 @@ export async function checkFile(
     if (r.ok) {
       return r.content ? { state: 'verified', file, candidate, info: r.info, content: r.content } : { state: 'verified', file, candidate, info: r.info };
     }
-    firstBad ??= { state: 'corrupt', file, candidate, problem: r.problem };
+    const bad: FileCheck = { state: 'corrupt', file, candidate, problem: r.problem };
+    if (userNamed(candidate.location)) return bad;
+    firstBad ??= bad;
   }
   return firstBad ?? { state: 'missing', file };
 }
