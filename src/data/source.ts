@@ -23,6 +23,9 @@ export type DatasetSource =
 export const NPZ_PREFIX = 'npz:';
 export const FOLDER_PREFIX = 'images:';
 
+/** How `--dataset` is shown in command help: the built-in names and the two forms of the user's own data. */
+export const DATASET_PLACEHOLDER = `${DATASET_NAMES.join('|')}|DIR|npz:FILE`;
+
 function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();

@@ -165,7 +165,10 @@ test('loadDataset: unknown names and splits', async () => {
   await assert.rejects(loadDataset('imagenet', 'test'), (e: unknown) => {
     assert.ok(isQrobustError(e));
     assert.equal(e.code, 'unknown_dataset');
-    assert.equal(e.message, "unknown dataset 'imagenet': expected one of mnist, fashion-mnist, cifar10");
+    assert.equal(
+      e.message,
+      "unknown dataset 'imagenet': expected one of mnist, fashion-mnist, cifar10, a folder of class folders (DIR or images:DIR), or npz:FILE",
+    );
     return true;
   });
   await assert.rejects(loadDataset('mnist', 'val' as 'test'), (e: unknown) => isQrobustError(e) && e.code === 'invalid_argument');
