@@ -140,7 +140,9 @@ def write_npz():
 
     def expect(name, x_nhwc_u8, y, class_names, split=None):
         key = name if split is None else f'{name}#{split}'
+        unit = x_nhwc_u8.astype(np.float64) / 255
         expected[key] = {'shape': list(x_nhwc_u8.shape[1:]), 'pixels': x_nhwc_u8.ravel().tolist(),
+                         'mean': unit.mean(axis=(0, 1, 2)).tolist(), 'std': unit.std(axis=(0, 1, 2)).tolist(),
                          'labels': [int(v) for v in y], 'classNames': class_names,
                          'sha256': hashlib.sha256(open(os.path.join(d, name), 'rb').read()).hexdigest()}
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isQrobustError } from '../../src/core/errors.js';
-import { loadDataset, subsetIndices } from '../../src/data/index.js';
+import { channelStatistics, loadDataset, subsetIndices } from '../../src/data/index.js';
 import { numberReader, parseNpy, stringElements } from '../../src/data/npy.js';
 import { npzMembers, readNpzArrays } from '../../src/data/npz.js';
 import { pixelLayout } from '../../src/data/npz-dataset.js';
@@ -20,6 +20,8 @@ interface Expected {
   readonly labels: number[];
   readonly classNames: string[];
   readonly sha256: string;
+  readonly mean: number[];
+  readonly std: number[];
 }
 const EXPECTED = JSON.parse(readFileSync(join(DATA_FIXTURES, 'npz.json'), 'utf8')) as Record<string, Expected>;
 
@@ -54,6 +56,10 @@ test('every .npz NumPy wrote loads value by value as NumPy computed it, for each
     assert.equal(f.verifiedBy, 'none');
     assert.equal(ds.canonical, false);
     assert.equal(ds.variant, split ? `x_${split},y_${split}` : 'x,y');
+    // Normalization figures for models trained on it, against NumPy's mean and std of x / 255.
+    const stats = channelStatistics(ds);
+    stats.mean.forEach((m, c) => assert.ok(Math.abs(m - want.mean[c]!) < 1e-12, `${key} mean[${c}]`));
+    stats.std.forEach((v, c) => assert.ok(Math.abs(v - want.std[c]!) < 1e-12, `${key} std[${c}]`));
   }
 });
 
