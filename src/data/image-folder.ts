@@ -4,7 +4,7 @@
  * in docs/data.md.
  */
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { QrobustError } from '../core/errors.js';
 import type { DatasetFile, ImageDataset } from './dataset.js';
@@ -37,6 +37,10 @@ export interface FolderListing {
 
 type Entry = { readonly name: string; readonly dir: boolean };
 
+function isImageName(name: string): boolean {
+  return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+}
+
 function bad(where: string, problem: string): QrobustError {
   return new QrobustError('dataset_corrupt', `${where}: ${problem}`);
 }
@@ -45,10 +49,14 @@ function bad(where: string, problem: string): QrobustError {
 async function entries(dir: string): Promise<Entry[]> {
   try {
     const list = await readdir(dir, { withFileTypes: true });
-    return list
-      .filter((e) => !e.name.startsWith('.'))
-      .map((e) => ({ name: e.name, dir: e.isDirectory() }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const out: Entry[] = [];
+    for (const e of list) {
+      if (e.name.startsWith('.')) continue;
+      // A symbolic link counts as what it points to (class folders are often linked in).
+      const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(join(dir, e.name)).catch(() => null))?.isDirectory() === true);
+      out.push({ name: e.name, dir: isDir });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new QrobustError('dataset_missing', `${dir}: no such folder`, { cause: e });
@@ -75,6 +83,8 @@ export async function listImageFolder(dir: string, split: SplitName): Promise<Fo
   const root = resolve(dir);
   const top = await entries(root);
   const topDirs = top.filter((e) => e.dir).map((e) => e.name);
+  const stray = top.find((e) => !e.dir && isImageName(e.name));
+  if (stray) throw bad(join(root, stray.name), 'images belong in a class folder (one subfolder of images per class)');
   if (topDirs.length === 0) throw bad(root, 'holds no class folders (one subfolder of images per class is expected)');
   const splitLayout = topDirs.every((n) => n === 'train' || n === 'test');
   const classRoot = splitLayout ? join(root, split) : root;
@@ -82,6 +92,8 @@ export async function listImageFolder(dir: string, split: SplitName): Promise<Fo
 
   const classDirsOf = async (folder: string): Promise<string[]> => {
     const list = await entries(folder);
+    const stray = list.find((e) => !e.dir && isImageName(e.name));
+    if (stray) throw bad(join(folder, stray.name), 'images belong in a class folder (one subfolder of images per class)');
     const dirs = list.filter((e) => e.dir).map((e) => e.name);
     if (dirs.length === 0) throw bad(folder, 'holds no class folders (one subfolder of images per class is expected)');
     return dirs;
@@ -115,7 +127,7 @@ export async function listImageFolder(dir: string, split: SplitName): Promise<Fo
     let found = 0;
     for (const e of await entries(folder)) {
       const path = join(folder, e.name);
-      if (e.dir || !IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) {
+      if (e.dir || !isImageName(e.name)) {
         throw bad(path, `is not a PNG or JPEG file (class folders hold only ${IMAGE_EXTENSIONS.join(' ')} files)`);
       }
       images.push({ path, rel: `${relRoot}${name}/${e.name}`, label });

@@ -39,7 +39,7 @@ export {
   type TensorPair,
 } from './dataset.js';
 export { loadDataset, loadDatasetFromSpec, type LoadOptions } from './load.js';
-export { datasetShape, type DatasetShape } from './shape.js';
+export { datasetShape, type DatasetShape, type DatasetShapeOptions } from './shape.js';
 export { channelStatistics, type PixelStatistics } from './statistics.js';
 export { parseDatasetSource, DATASET_PLACEHOLDER, FOLDER_PREFIX, NPZ_PREFIX, type DatasetSource } from './source.js';
 export { loadImageFolder, listImageFolder, manifestSha256, CLASSES_FILE, IMAGE_EXTENSIONS, type FolderImage, type FolderListing } from './image-folder.js';

@@ -4,10 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isQrobustError } from '../../src/core/errors.js';
-import { listImageFolder, loadDataset } from '../../src/data/index.js';
+import { datasetShape, listImageFolder, loadDataset } from '../../src/data/index.js';
 import { DATA_FIXTURES, NEEDS_MIRROR, offline, sha256, tempDir } from './fixtures.js';
 
 const MIXED = join(DATA_FIXTURES, 'mixed');
@@ -101,6 +101,9 @@ test('train/ and test/ folders: each split reads its own, with one class list ov
     assert.equal(testSplit.files[0]!.sha256, sha256(Buffer.from(`${sha256(readFileSync(join(DECODE, 'gray-4bit.png')))}  test/dog/gray-4bit.png\n`)));
     rmSync(join(root, 'test'), { recursive: true });
     await rejectsWith(loadDataset(root, 'test'), 'dataset_corrupt', root, /holds train\/ but no test\/ folder/);
+    // A train-only source still tells its shape, from the split asked for.
+    const shape = await datasetShape(root, { split: 'train' });
+    assert.deepEqual([shape.shape, shape.numClasses], [[5, 7, 1], 2]);
   } finally {
     t.cleanup();
   }
@@ -134,6 +137,12 @@ test('bad folders: one line each, naming the file or folder', async () => {
     const twice = make('twice', { 'a/gray.png': 'gray.png', 'classes.txt': Buffer.from('a\nb\na\n') });
     await rejectsWith(loadDataset(twice, 'test'), 'dataset_corrupt', join(twice, 'classes.txt'), /class 'a' is listed twice/);
     await rejectsWith(loadDataset(join(t.dir, 'absent'), 'test'), 'dataset_missing', join(t.dir, 'absent'), /no such folder/);
+    const loose = make('loose', { 'a/gray.png': 'gray.png', 'stray.jpg': 'gray.jpg' });
+    await rejectsWith(loadDataset(loose, 'test'), 'dataset_corrupt', join(loose, 'stray.jpg'), /images belong in a class folder/);
+    // A symbolic link to a class folder counts as the folder.
+    const linked = make('linked', { 'a/gray.png': 'gray.png' });
+    symlinkSync(join(broken, 'a'), join(linked, 'b'));
+    await rejectsWith(loadDataset(linked, 'test'), 'dataset_corrupt', join(linked, 'b', 'nope.png'), /cannot decode the image/);
     // Hidden files are ignored; a listed class without a folder is a class with no examples.
     const hidden = make('hidden', { 'a/gray.png': 'gray.png', 'a/.DS_Store': Buffer.from('x'), 'classes.txt': Buffer.from('a\nb\n') });
     const ds = await loadDataset(hidden, 'test');
