@@ -66,6 +66,12 @@ async function entries(dir: string): Promise<Entry[]> {
   }
 }
 
+/** Images beside the class folders are an error: they belong in one. */
+function refuseLooseImages(folder: string, list: readonly Entry[]): void {
+  const loose = list.find((e) => !e.dir && isImageName(e.name));
+  if (loose) throw bad(join(folder, loose.name), 'images belong in a class folder (one subfolder of images per class)');
+}
+
 function parseClassesFile(bytes: Buffer, path: string): string[] {
   const names = bytes
     .toString('utf8')
@@ -83,8 +89,7 @@ export async function listImageFolder(dir: string, split: SplitName): Promise<Fo
   const root = resolve(dir);
   const top = await entries(root);
   const topDirs = top.filter((e) => e.dir).map((e) => e.name);
-  const stray = top.find((e) => !e.dir && isImageName(e.name));
-  if (stray) throw bad(join(root, stray.name), 'images belong in a class folder (one subfolder of images per class)');
+  refuseLooseImages(root, top);
   if (topDirs.length === 0) throw bad(root, 'holds no class folders (one subfolder of images per class is expected)');
   const splitLayout = topDirs.every((n) => n === 'train' || n === 'test');
   const classRoot = splitLayout ? join(root, split) : root;
@@ -92,8 +97,7 @@ export async function listImageFolder(dir: string, split: SplitName): Promise<Fo
 
   const classDirsOf = async (folder: string): Promise<string[]> => {
     const list = await entries(folder);
-    const stray = list.find((e) => !e.dir && isImageName(e.name));
-    if (stray) throw bad(join(folder, stray.name), 'images belong in a class folder (one subfolder of images per class)');
+    refuseLooseImages(folder, list);
     const dirs = list.filter((e) => e.dir).map((e) => e.name);
     if (dirs.length === 0) throw bad(folder, 'holds no class folders (one subfolder of images per class is expected)');
     return dirs;
