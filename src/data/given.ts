@@ -2,7 +2,7 @@
  * Pieces shared by the loaders of datasets the user brings (a folder of class folders, an .npz): reading their
  * files with one-line errors, their file records, and the dataset value they make.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { QrobustError } from '../core/errors.js';
 import type { DatasetFile, ImageDataset } from './dataset.js';
 import type { SplitName } from './registry.js';
@@ -11,9 +11,18 @@ import { sha256Hex } from './verify.js';
 /** Labels are stored as bytes, as for the built-in datasets. */
 export const MAX_CLASSES = 256;
 
-export async function readGivenFile(path: string): Promise<Buffer> {
+/** The file's bytes, or with `maxBytes` at most its first `maxBytes`; a missing or unreadable file is a one-line error. */
+export async function readGivenFile(path: string, maxBytes?: number): Promise<Buffer> {
   try {
-    return await readFile(path);
+    if (maxBytes === undefined) return await readFile(path);
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.alloc(maxBytes);
+      const { bytesRead } = await fh.read(buf, 0, maxBytes, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new QrobustError('dataset_missing', `${path}: no such file`, { cause: e });

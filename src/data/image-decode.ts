@@ -56,8 +56,8 @@ function decodePng(bytes: Uint8Array, path: string): DecodedImage {
   return { width: png.width, height: png.height, channels, pixels: fromRgba(png.data, png.width * png.height, channels) };
 }
 
-/** Number of colour components in the JPEG's frame header (SOFn), or null when there is none. */
-export function jpegComponents(bytes: Uint8Array): number | null {
+/** Offset of the JPEG's frame header (SOFn) marker, or null when there is none in `bytes`. */
+function jpegFrameAt(bytes: Uint8Array): number | null {
   let i = 2;
   while (i + 9 < bytes.length) {
     if (bytes[i] !== 0xff) return null;
@@ -67,9 +67,45 @@ export function jpegComponents(bytes: Uint8Array): number | null {
       continue;
     }
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof) return bytes[i + 9]!;
+    if (isSof) return i;
     if (marker === 0xd9 || marker === 0xda) return null;
     i += 2 + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
+  }
+  return null;
+}
+
+/** Number of colour components in the JPEG's frame header (SOFn), or null when there is none. */
+export function jpegComponents(bytes: Uint8Array): number | null {
+  const at = jpegFrameAt(bytes);
+  return at === null ? null : bytes[at + 9]!;
+}
+
+export interface ImageHeader {
+  readonly width: number;
+  readonly height: number;
+  /** 1 for a grayscale image, 3 for a colour one, by the rule of this module; 0 for a JPEG that is neither. */
+  readonly channels: 0 | 1 | 3;
+}
+
+/**
+ * Size and colour of an image from its first bytes (PNG: the IHDR chunk; JPEG: the frame header), without
+ * decoding it; null when `bytes` is not a PNG or JPEG, or too short to tell.
+ */
+export function imageHeader(bytes: Uint8Array): ImageHeader | null {
+  const format = imageFormatOf(bytes);
+  if (format === 'png') {
+    if (bytes.length < 26) return null;
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const colorType = bytes[25]!;
+    return { width: v.getUint32(16), height: v.getUint32(20), channels: colorType === 0 || colorType === 4 ? 1 : 3 };
+  }
+  if (format === 'jpeg') {
+    const at = jpegFrameAt(bytes);
+    if (at === null) return null;
+    const components = bytes[at + 9]!;
+    const height = (bytes[at + 5]! << 8) | bytes[at + 6]!;
+    const width = (bytes[at + 7]! << 8) | bytes[at + 8]!;
+    return { width, height, channels: components === 1 ? 1 : components === 3 ? 3 : 0 };
   }
   return null;
 }

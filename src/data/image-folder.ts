@@ -4,12 +4,13 @@
  * in docs/data.md.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { QrobustError } from '../core/errors.js';
 import type { DatasetFile, ImageDataset } from './dataset.js';
 import { givenDataset, givenFileRecord, givenFileRecordOf, MAX_CLASSES, readGivenFile } from './given.js';
-import { decodeImage, type DecodedImage } from './image-decode.js';
+import { decodeImage, imageHeader, type DecodedImage } from './image-decode.js';
 import type { SplitName } from './registry.js';
 import { sha256Hex } from './verify.js';
 
@@ -152,6 +153,34 @@ export function manifestSha256(lines: readonly { readonly sha256: string; readon
   return h.digest('hex');
 }
 
+/** Bytes read to find an image's size and colour without decoding it (JPEG frame headers follow EXIF data). */
+const HEADER_BYTES = 256 * 1024;
+
+/** Size and colour of an image, from its header, or by decoding it when the header does not tell. */
+async function probeImage(path: string): Promise<{ width: number; height: number; channels: number }> {
+  const header = imageHeader(await readGivenFile(path, HEADER_BYTES));
+  return header && header.channels !== 0 ? header : decodeImage(await readGivenFile(path), path);
+}
+
+/**
+ * In a split folder, the other split must have images of the same size, and colour in either split makes both
+ * RGB: train and test then have one shape. Returns whether the other split holds a colour image.
+ */
+async function checkOtherSplit(listing: FolderListing, split: SplitName, width: number, height: number): Promise<boolean> {
+  const other: SplitName = split === 'train' ? 'test' : 'train';
+  if (!existsSync(join(listing.root, other))) return false;
+  const images = (await listImageFolder(listing.root, other)).images;
+  let colour = false;
+  for (const img of images) {
+    const p = await probeImage(img.path);
+    if (p.width !== width || p.height !== height) {
+      throw bad(img.path, `is ${p.width}×${p.height} but ${listing.images[0]!.path} is ${width}×${height}: every image must have the same size`);
+    }
+    colour ||= p.channels === 3;
+  }
+  return colour;
+}
+
 /** The dataset name recorded for a folder: `images:` and its absolute path. */
 export function folderSourceName(dir: string): string {
   return `images:${resolve(dir)}`;
@@ -175,7 +204,8 @@ export async function loadImageFolder(dir: string, split: SplitName): Promise<Im
     totalBytes += bytes.length;
   }
   const { width: w, height: h } = decoded[0]!;
-  const channels = decoded.some((d) => d.channels === 3) ? 3 : 1;
+  const otherColour = listing.splitLayout ? await checkOtherSplit(listing, split, w, h) : false;
+  const channels = otherColour || decoded.some((d) => d.channels === 3) ? 3 : 1;
   const size = h * w * channels;
   const pixels = new Uint8Array(decoded.length * size);
   for (const [i, d] of decoded.entries()) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isQrobustError } from '../../src/core/errors.js';
-import { decodeImage, jpegComponents } from '../../src/data/image-decode.js';
+import { decodeImage, imageHeader, jpegComponents } from '../../src/data/image-decode.js';
 import { DATA_FIXTURES } from './fixtures.js';
 
 interface Expected {
@@ -71,6 +71,14 @@ test('a 4:2:0 JPEG matches PIL in luma; its colours differ (jpeg-js upsamples ch
   let sum = 0;
   for (let p = 0; p < n; p++) sum += Math.abs(luma(img.pixels, p) - luma(want.pixels, p));
   assert.ok(sum / n <= JPEG_MEAN_ABS, `${name}: mean luma difference from PIL ${sum / n}`);
+});
+
+test('imageHeader tells size and colour without decoding, as PIL reports them', () => {
+  for (const [name, want] of Object.entries(EXPECTED)) {
+    const bytes = readFileSync(join(DATA_FIXTURES, 'decode', name));
+    assert.deepEqual(imageHeader(bytes.subarray(0, 4096)), { width: want.width, height: want.height, channels: want.channels }, name);
+  }
+  assert.equal(imageHeader(Buffer.from('GIF89a')), null);
 });
 
 test('undecodable bytes are one-line errors naming the file', () => {

@@ -109,6 +109,30 @@ test('train/ and test/ folders: each split reads its own, with one class list ov
   }
 });
 
+test('train/ and test/ folders have one shape: colour in either split makes both RGB; sizes must agree across them', async () => {
+  const t = tempDir('split-colour');
+  try {
+    const root = join(t.dir, 'd');
+    const put = (rel: string, file: string): void => {
+      mkdirSync(join(root, rel, '..'), { recursive: true });
+      copyFileSync(join(DECODE, file), join(root, rel));
+    };
+    put('train/a/1.png', 'gray.png');
+    put('train/b/2.png', 'gray-4bit.png');
+    put('test/a/3.png', 'rgb.png');
+    const want = readJson<Record<string, { pixels: number[] }>>('decode.json');
+    const train = await loadDataset(root, 'train');
+    assert.deepEqual(train.shape, [5, 7, 3]);
+    const gray = want['gray.png']!.pixels;
+    assert.deepEqual([...train.pixels.subarray(0, 35 * 3)], gray.flatMap((v) => [v, v, v]));
+    assert.deepEqual((await loadDataset(root, 'test')).shape, [5, 7, 3]);
+    put('test/b/4.jpg', 'gray.jpg');
+    await rejectsWith(loadDataset(root, 'train'), 'dataset_corrupt', join(root, 'test', 'b', '4.jpg'), /is 24×16 but .*1\.png is 7×5/);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('bad folders: one line each, naming the file or folder', async () => {
   const t = tempDir('bad-folder');
   try {
