@@ -48,6 +48,20 @@ function sourceIndex(layout: PixelLayout, [h, w, c]: readonly number[], n: numbe
   return layout === 'NCHW' ? ((n * c + ch) * h + y) * w + x : ((n * h + y) * w + x) * c + ch;
 }
 
+/** The elements of a float array as numbers: a typed view when the bytes allow it, else read one by one. */
+function floatValues(x: NpyArray): Float32Array | Float64Array {
+  const { itemSize, littleEndian } = x.dtype;
+  const hostLittle = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+  if (littleEndian === hostLittle) {
+    const aligned = x.data.byteOffset % itemSize === 0 ? x.data : x.data.slice();
+    return itemSize === 4
+      ? new Float32Array(aligned.buffer, aligned.byteOffset, x.size)
+      : new Float64Array(aligned.buffer, aligned.byteOffset, x.size);
+  }
+  const read = numberReader(x);
+  return Float64Array.from({ length: x.size }, (_, i) => read(i));
+}
+
 /** 8-bit level of a float pixel, or an error when it is outside [0,1] or not (within tolerance) a level k/255. */
 function floatLevel(v: number, i: number, where: string): number {
   if (!(v >= 0 && v <= 1)) throw bad(where, `value ${v} at flat index ${i} is outside [0, 1] (float pixels are taken as [0,1])`);
@@ -74,15 +88,23 @@ export function npzPixels(x: NpyArray, where: string): { pixels: Uint8Array; sha
   if (!isByte && kind !== 'float') {
     throw bad(where, `dtype ${x.dtype.descr}: images must be uint8 (0..255) or float32/float64 in [0,1]`);
   }
-  const read = isByte ? (i: number) => x.data[i]! : numberReader(x);
-  const level = isByte ? read : (i: number) => floatLevel(read(i), i, where);
   if (isByte && layout !== 'NCHW') return { pixels: x.data, shape, count };
+  // Bytes in C order: as they are, or the float values' 8-bit levels.
+  let bytes: Uint8Array;
+  if (isByte) {
+    bytes = x.data;
+  } else {
+    const values = floatValues(x);
+    bytes = new Uint8Array(values.length);
+    for (let i = 0; i < values.length; i++) bytes[i] = floatLevel(values[i]!, i, where);
+  }
+  if (layout !== 'NCHW') return { pixels: bytes, shape, count };
   const [h, w, c] = shape;
   const pixels = new Uint8Array(count * h * w * c);
   let o = 0;
   for (let n = 0; n < count; n++) {
     for (let yy = 0; yy < h; yy++) {
-      for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) pixels[o++] = level(sourceIndex(layout, shape, n, yy, xx, ch));
+      for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) pixels[o++] = bytes[sourceIndex(layout, shape, n, yy, xx, ch)]!;
     }
   }
   return { pixels, shape, count };
