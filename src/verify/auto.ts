@@ -141,6 +141,10 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
     mark('attack', `none (best margin ${atk.bestMargin.toPrecision(3)})`);
   }
   if (o.complete === 'none') return done({ verdict: 'unknown', method: 'auto', reason: 'no complete method run' });
+  const smooth = ir.steps.find((st) => st.kind === 'smooth');
+  if (smooth && o.complete === undefined) {
+    return done({ verdict: 'unknown', method: 'auto', reason: `no complete method for ${smooth.kind === 'smooth' ? smooth.fn : 'smooth'} steps (bounds and the attack only)` });
+  }
   const remaining = (deadline - performance.now()) / 1000;
   if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
 

@@ -8,7 +8,7 @@
  * possibly absent (identity, ones, zeros).
  */
 import { QrobustError } from '../../core/errors.js';
-import { matVec, validateIR, type IRStep, type Matrix, type NetworkIR } from '../ir.js';
+import { matVec, validateIR, type IRStep, type Matrix, type NetworkIR, type SmoothFunction } from '../ir.js';
 import { diagonalMatrix, matMul, scaleMatrix } from './matrix.js';
 
 /** Two matrices are multiplied into one when the product has at most this many entries (else kept as two steps). */
@@ -104,6 +104,13 @@ export class IrBuilder {
     this.flush();
     if (scale.length !== 1 && scale.length !== this.size) throw new QrobustError('shape_mismatch', `${this.source}: quantizer '${name}' has ${scale.length} scales for ${this.size} values`);
     this.steps.push({ kind: 'quantize', name, size: this.size, scale, zeroPoint, qmin, qmax });
+  }
+
+  /** sigmoid or tanh on the elements [from, to) of the current vector. */
+  smooth(fn: SmoothFunction, from: number, to: number, name: string): void {
+    this.flush();
+    if (!(from >= 0 && from <= to && to <= this.size)) throw new QrobustError('shape_mismatch', `${this.source}: '${name}' acts on [${from}, ${to}) of ${this.size} values`);
+    this.steps.push({ kind: 'smooth', name, size: this.size, fn, from, to });
   }
 
   /** The finished, validated IR. */

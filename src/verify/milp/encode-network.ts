@@ -182,6 +182,8 @@ function encodeStep(b: MilpBuilder, step: IRStep, x: LinExpr[], pre: Interval, p
     }
     case 'quantize':
       return x.map((e, j) => encodeQuantize(b, step, j, e, pre));
+    case 'smooth':
+      throw new QrobustError('unsupported_layer', `step '${step.name}' (${step.fn}): MILP encodes piecewise-linear networks only; sigmoid and tanh get bounds, not a complete answer`);
   }
 }
 

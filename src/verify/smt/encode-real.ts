@@ -128,6 +128,8 @@ function encodeStep(
       }
       break;
     }
+    case 'smooth':
+      throw new QrobustError('unsupported_layer', `step '${step.name}' (${step.fn}): the real-arithmetic SMT encoding holds piecewise-linear networks only`);
   }
   return { outputs, unstable };
 }
