@@ -243,6 +243,9 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
   mark('crown', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
   if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'crown' });
   if (o.upTo === 'crown') return done({ verdict: 'unknown', method: 'crown', reason: 'CROWN bounds do not decide it' });
+  // The exact encodings model no int32 wrap-around: with an accumulator that may wrap (after CROWN's tighter
+  // ranges), only the attack can still decide the case.
+  const wraps = bounds.ops.reduce((n, b) => n + (b.wraps ?? 0), 0);
   const openIdx = disjuncts.map((_, d) => d).filter((d) => !closed[d]);
   const open: IntegerVerificationCase = { ...icase, unsafe: { disjuncts: openIdx.map((d) => disjuncts[d]!) } };
   const order = openIdx.map((_, k) => k).sort((a, b) => promise[openIdx[a]!]! - promise[openIdx[b]!]! || a - b);
@@ -256,6 +259,9 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
     mark('attack', `none (best margin ${atk.bestMargin.toPrecision(3)})`);
   }
   if (o.complete === 'none') return done({ verdict: 'unknown', method: 'auto', reason: 'no complete method run' });
+  if (wraps > 0) {
+    return done({ verdict: 'unknown', method: 'auto', reason: `${wraps} accumulator(s) may wrap around in int32 over the box; the bit-precise encodings do not model wrap-around` });
+  }
   const remaining = (deadline - performance.now()) / 1000;
   if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
   // 3. Complete, bit-precise.

@@ -7,7 +7,9 @@
  *
  *     code = clamp(M·acc + zp + e, lo, hi),   e ∈ [−ν, ν],
  *
- * and the clamp is lo + relu(v − lo) − relu(v − hi). The noise terms e become extra inputs of the IR (carried
+ * and the clamp is lo + relu(v − lo) − relu(v − hi). This holds only where the int32 accumulator cannot wrap
+ * around (the kernels take it modulo 2^32); an output whose interval accumulator range leaves int32 gets a free
+ * code in [lo, hi] instead. The noise terms e become extra inputs of the IR (carried
  * as ẽ = e + ν ∈ [0, 2ν] so that ReLU steps pass them unchanged); a ReLU on codes is zp + relu(code − zp) and
  * max-pooling stays max-pooling. Every integer execution is one point of this IR's input box, so bounds the IR
  * proves hold for the integer program; they are only as loose as the ±ν noise and the linear relaxations.
@@ -20,7 +22,7 @@ import type { Box } from '../property.js';
 import type { CodeBox } from './input-region.js';
 import { convTaps } from './interval.js';
 import { integerIntervalBounds } from './interval.js';
-import { requantLinearization } from './requant.js';
+import { requantLinearization, requantMonotoneOn } from './requant.js';
 
 export interface IntegerRelaxation {
   readonly ir: NetworkIR;
@@ -30,7 +32,10 @@ export interface IntegerRelaxation {
   readonly codeStep: readonly number[];
   /** Per requantizing op: the IR step whose output starts with v − lo, v = M·acc + zp + e (else null). */
   readonly preStep: readonly (number | null)[];
-  /** Per requantizing op and output: M and ν of `requantLinearization`. */
+  /**
+   * Per requantizing op and output: M and ν of `requantLinearization`; M = 0 (and ν = (hi − lo)/2) for an
+   * output whose accumulator may wrap around in int32, whose code the relaxation leaves free in [lo, hi].
+   */
   readonly linearization: readonly ({ readonly M: Float64Array; readonly noise: Float64Array } | null)[];
 }
 
@@ -126,7 +131,18 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
       const ib = interval.ops[k]!;
       const Ms = new Float64Array(m);
       const nus = new Float64Array(m);
+      // An output whose accumulator may wrap around in int32 over the box (`requantMonotoneOn`) is not
+      // clamp(M·acc + zp + e): the kernel takes acc modulo 2^32 first. Its code is then a free value of
+      // [lo, hi] (M = 0, v = lo + ẽ with ẽ ∈ [0, hi − lo]), which every execution satisfies.
+      const free = new Uint8Array(m);
       for (let j = 0; j < m; j++) {
+        if (!requantMonotoneOn(r, channels[j]!, ib.accLower![j]!, ib.accUpper![j]!)) {
+          free[j] = 1;
+          Ms[j] = 0;
+          nus[j] = (r.hi - r.lo) / 2;
+          upper[noiseAt + j] = r.hi - r.lo;
+          continue;
+        }
         const maxAbs = Math.max(Math.abs(ib.accLower![j]!), Math.abs(ib.accUpper![j]!));
         const { M, noise } = requantLinearization(r, channels[j]!, maxAbs);
         Ms[j] = M;
@@ -138,10 +154,10 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
       for (const edge of [r.lo, r.hi]) {
         for (let j = 0; j < m; j++) {
           const M = Ms[j]!;
-          for (const t of rowTerms[j]!) a.add(t.col, M * t.w);
+          if (!free[j]) for (const t of rowTerms[j]!) a.add(t.col, M * t.w);
           a.add(cur + j, 1); // ẽ_j
           a.endRow();
-          bias[(edge === r.lo ? 0 : m) + j] = M * accConst[j]! + r.outZeroPoint - nus[j]! - edge;
+          bias[(edge === r.lo ? 0 : m) + j] = free[j] ? r.lo - edge : M * accConst[j]! + r.outZeroPoint - nus[j]! - edge;
         }
       }
       passNoise(a, cur + m, rest);
