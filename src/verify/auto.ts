@@ -16,6 +16,7 @@
  */
 import { QrobustError } from '../core/errors.js';
 import { verifyCaseBab } from './bab/verify-bab.js';
+import { linearLowerOverBox } from './bounds/rounding.js';
 import { crownBounds, crownSpecLowerBounds, type CrownOptions } from './crown.js';
 import { confirmCounterexample, type ModelCheck } from './counterexample.js';
 import { intervalBounds } from './ibp.js';
@@ -68,15 +69,9 @@ export interface IntegerAutoOptions extends Omit<AutoOptions, 'modelCheck' | 'cr
   readonly encoding?: RequantEncoding;
 }
 
-/** Lower bound of c·y + o over an output box. */
+/** Lower bound of c·y + o over an output box, rounded outward (≤ the exact minimum). */
 function boxLower(c: LinearConstraint, lo: ArrayLike<number>, hi: ArrayLike<number>): number {
-  let s = c.offset;
-  for (let i = 0; i < c.coeffs.length; i++) {
-    const a = c.coeffs[i]!;
-    if (a > 0) s += a * lo[i]!;
-    else if (a < 0) s += a * hi[i]!;
-  }
-  return s;
+  return linearLowerOverBox(c.coeffs, c.offset, lo, hi);
 }
 
 function countTrue(a: readonly boolean[]): number {

@@ -25,7 +25,7 @@ function clampCode(step: QuantizeStep, k: number): number {
 }
 
 /** Relative nudge applied to x/s so that a value on a threshold is rounded both ways. */
-const NUDGE = 8 * UNIT_ROUNDOFF;
+export const NUDGE = 8 * UNIT_ROUNDOFF;
 
 /** The smallest code q can take at any point ≥ x (x/s nudged down). */
 export function codeAtLeast(step: QuantizeStep, i: number, x: number): number {

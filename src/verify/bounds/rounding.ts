@@ -42,3 +42,22 @@ export function roundDown(x: number, margin = 0): number {
 export function roundUp(x: number, margin = 0): number {
   return x + margin + Math.abs(x) * 2 * UNIT_ROUNDOFF + Number.MIN_VALUE;
 }
+
+/**
+ * A lower bound of c·y + o over the box lo ≤ y ≤ hi that is ≤ the exact minimum (each coefficient picks the end
+ * that minimizes its term; the float64 sum is then moved down by its own rounding margin).
+ */
+export function linearLowerOverBox(coeffs: ArrayLike<number>, offset: number, lo: ArrayLike<number>, hi: ArrayLike<number>): number {
+  let s = offset;
+  let mag = Math.abs(offset);
+  let terms = 0;
+  for (let i = 0; i < coeffs.length; i++) {
+    const a = coeffs[i]!;
+    if (a === 0) continue;
+    const v = a > 0 ? lo[i]! : hi[i]!;
+    s += a * v;
+    mag += Math.abs(a * v);
+    terms++;
+  }
+  return roundDown(s, dotMargin(terms, mag));
+}

@@ -10,9 +10,10 @@
  * - a max-pool group is exact when one input's lower bound dominates every other upper bound, otherwise one
  *   binary per candidate input (y ≥ x_k, y ≤ x_k + (U − l_k)(1 − δ_k), Σδ = 1);
  * - a fake-quant step y = (clamp(round(x/s) + z, qmin, qmax) − z)·s gets one integer column q for its code
- *   with (q − z − ½)s ≤ x ≤ (q − z + ½)s, relaxed by a binary where the clamp can bind. At an exact rounding
- *   tie both neighbouring codes are feasible (a superset of the true graph, so `unsat` stays sound; a `sat`
- *   candidate is re-checked anyway).
+ *   with (q − z − ½)s − δ ≤ x ≤ (q − z + ½)s + δ, relaxed by a binary where the clamp can bind. δ, a few
+ *   relative ulps of |x|, covers the sliver where the evaluated quotient fl(x/s) lies on the other side of an
+ *   edge than the exact one: there both neighbouring codes are feasible (a superset of the true graph and of
+ *   the evaluated one, so `unsat` stays sound; a `sat` candidate is re-checked anyway).
  *
  * Bounds are widened by a tiny relative margin before use: bounds computed in float64 can be off by rounding,
  * and a too-tight big-M constant would cut off real behaviour. Widening only loosens the relaxation.
@@ -20,6 +21,7 @@
 import { QrobustError } from '../../core/errors.js';
 import { stepInSize, type IRStep, type NetworkIR } from '../ir.js';
 import type { Box, Interval, NetworkBounds } from '../property.js';
+import { NUDGE } from '../bounds/quantize.js';
 import { combine, constExpr, MilpBuilder, varExpr, type LinExpr } from './lp-builder.js';
 
 export interface NetworkEncoding {
@@ -197,9 +199,13 @@ function encodeQuantize(b: MilpBuilder, step: Extract<IRStep, { kind: 'quantize'
   if (qlo === qhi) return constExpr((qlo - z) * s);
   const q = b.addVar(qlo, qhi, true);
   const qv = varExpr(q);
+  // The IR rounds the computed quotient fl(x/s), which can sit on an edge while x/s is a hair below it: each
+  // edge is moved outward by the plateaus' widening (`plateau` in bounds/quantize.ts), so that on the
+  // sliver both codes are feasible and every evaluated execution stays in the model.
+  const sliver = 2 * NUDGE * Math.max(Math.abs(l), Math.abs(u)) + Number.MIN_VALUE;
   // Lower rounding edge x ≥ (q − z − ½)s holds for every code above qmin; at q = qmin (clamped from below) it
   // must be switched off. It binds only if x can lie below the lowest interior edge, i.e. l < (qmin − z + ½)s.
-  const lowEdge = combine([{ expr: qv, weight: s }, { expr: e, weight: -1 }], (-z - 0.5) * s); // (q − z − ½)s − x ≤ 0
+  const lowEdge = combine([{ expr: qv, weight: s }, { expr: e, weight: -1 }], (-z - 0.5) * s - sliver); // (q − z − ½)s − x ≤ δ
   if (qlo > step.qmin || l >= (step.qmin - z - 0.5) * s) {
     b.addLe(lowEdge);
   } else {
@@ -210,7 +216,7 @@ function encodeQuantize(b: MilpBuilder, step: Extract<IRStep, { kind: 'quantize'
     const big = Math.max(0, (step.qmin - z - 0.5) * s - l);
     b.addLe(combine([{ expr: lowEdge, weight: 1 }, { expr: varExpr(beta), weight: -big }]));
   }
-  const highEdge = combine([{ expr: e, weight: 1 }, { expr: qv, weight: -s }], (z - 0.5) * s); // x − (q − z + ½)s ≤ 0
+  const highEdge = combine([{ expr: e, weight: 1 }, { expr: qv, weight: -s }], (z - 0.5) * s - sliver); // x − (q − z + ½)s ≤ δ
   if (qhi < step.qmax || u <= (step.qmax - z + 0.5) * s) {
     b.addLe(highEdge);
   } else {

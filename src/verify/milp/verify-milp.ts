@@ -16,6 +16,7 @@ import { QrobustError } from '../../core/errors.js';
 import { confirmCounterexample, type CheckedCounterexample, type ModelCheck } from '../counterexample.js';
 import type { NetworkIR } from '../ir.js';
 import type { LinearConstraint, NetworkBounds, VerificationCase, VerificationResult } from '../property.js';
+import { linearLowerOverBox } from '../bounds/rounding.js';
 import { encodeNetwork, type EncodingStats } from './encode-network.js';
 import { highsRuntime, type HighsRuntime } from './highs-runtime.js';
 import { combine, varExpr, type LinExpr, type MilpData } from './lp-builder.js';
@@ -42,15 +43,9 @@ export interface MilpResult extends VerificationResult {
   readonly disjuncts: readonly DisjunctOutcome[];
 }
 
-/** Lower bound of c·y + o over the output interval. */
+/** Lower bound of c·y + o over the output interval, rounded outward (≤ the exact minimum). */
 function intervalLower(c: LinearConstraint, lo: Float64Array, hi: Float64Array): number {
-  let s = c.offset;
-  for (let i = 0; i < c.coeffs.length; i++) {
-    const a = c.coeffs[i]!;
-    if (a > 0) s += a * lo[i]!;
-    else if (a < 0) s += a * hi[i]!;
-  }
-  return s;
+  return linearLowerOverBox(c.coeffs, c.offset, lo, hi);
 }
 
 /** The base model plus the objective of one disjunct (and, for a conjunction, a column t with its rows). */
