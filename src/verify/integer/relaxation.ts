@@ -161,7 +161,7 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
         }
       }
       passNoise(a, cur + m, rest);
-      const aStep = add({ kind: 'affine', name: `${name} pre`, inSize: cur + pending, outSize: 2 * m + rest, weights: a.finish(), bias });
+      const aStep = add({ kind: 'affine', name: `${name} pre`, inSize: cur + pending, outSize: 2 * m + rest, weights: a.finish(), bias, float32: null });
       add({ kind: 'relu', name: `${name} clamp`, size: 2 * m + rest });
       // Step C: code = lo + relu(v − lo) − relu(v − hi).
       const c = new CsrBuilder(2 * m + rest);
@@ -173,7 +173,7 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
         cb[j] = r.lo;
       }
       passNoise(c, 2 * m, rest);
-      codeStep.push(add({ kind: 'affine', name: `${name} codes`, inSize: 2 * m + rest, outSize: m + rest, weights: c.finish(), bias: cb }));
+      codeStep.push(add({ kind: 'affine', name: `${name} codes`, inSize: 2 * m + rest, outSize: m + rest, weights: c.finish(), bias: cb, float32: null }));
       preStep.push(aStep);
       cur = m;
       pending = rest;
@@ -188,7 +188,7 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
         b1[j] = -op.zeroPoint;
       }
       passNoise(shiftDown, cur, pending);
-      add({ kind: 'affine', name: `${name} shift`, inSize: cur + pending, outSize: cur + pending, weights: shiftDown.finish(), bias: b1 });
+      add({ kind: 'affine', name: `${name} shift`, inSize: cur + pending, outSize: cur + pending, weights: shiftDown.finish(), bias: b1, float32: null });
       add({ kind: 'relu', name, size: cur + pending });
       const shiftUp = new CsrBuilder(cur + pending);
       const b2 = new Float64Array(cur + pending);
@@ -198,7 +198,7 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
         b2[j] = op.zeroPoint;
       }
       passNoise(shiftUp, cur, pending);
-      codeStep.push(add({ kind: 'affine', name: `${name} unshift`, inSize: cur + pending, outSize: cur + pending, weights: shiftUp.finish(), bias: b2 }));
+      codeStep.push(add({ kind: 'affine', name: `${name} unshift`, inSize: cur + pending, outSize: cur + pending, weights: shiftUp.finish(), bias: b2, float32: null }));
       preStep.push(null);
       linearization.push(null);
       return;

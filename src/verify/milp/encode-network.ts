@@ -2,8 +2,8 @@
  * Mixed-integer encoding of a NetworkIR over an input box (Tjeng, Xiao, Tedrake 2019, "Evaluating Robustness
  * of Neural Networks with Mixed Integer Programming", arXiv 1711.07356):
  *
- * - affine steps are exact equality rows, one continuous column per output with the bounds it is known to
- *   stay in;
+ * - affine steps are rows −d ≤ z − (W x + b) ≤ d, d the float32 evaluation margin of the row
+ *   (`bounds/evaluation.ts`), one continuous column per output with the bounds it is known to stay in;
  * - a ReLU whose input bounds [l, u] are one-signed is exact without any integer (identity or 0); an unstable
  *   one gets one binary δ and the big-M rows a ≥ z, a ≤ z − l(1 − δ), a ≤ u·δ, a ≥ 0 with M taken from the
  *   tightest bounds supplied (CROWN's, else IBP's), so the relaxation is as tight as those bounds allow;
@@ -21,6 +21,7 @@
 import { QrobustError } from '../../core/errors.js';
 import { stepInSize, type IRStep, type NetworkIR } from '../ir.js';
 import type { Box, Interval, NetworkBounds } from '../property.js';
+import { affineEvalMargins } from '../bounds/evaluation.js';
 import { NUDGE } from '../bounds/quantize.js';
 import { combine, constExpr, MilpBuilder, varExpr, type LinExpr } from './lp-builder.js';
 
@@ -105,6 +106,9 @@ function encodeStep(b: MilpBuilder, step: IRStep, x: LinExpr[], pre: Interval, p
     case 'affine': {
       const out: LinExpr[] = [];
       const m = step.weights;
+      // Each output may lie anywhere within its float32 evaluation margin of W x + b (`bounds/evaluation.ts`),
+      // so the model contains every float64 and float32 evaluation, not only the exact one.
+      const slack = affineEvalMargins(step, pre.lower.map((l, i) => Math.max(Math.abs(l), Math.abs(pre.upper[i]!))));
       for (let j = 0; j < step.outSize; j++) {
         const terms: { expr: LinExpr; weight: number }[] = [];
         if (m.format === 'dense') {
@@ -117,14 +121,16 @@ function encodeStep(b: MilpBuilder, step: IRStep, x: LinExpr[], pre: Interval, p
           for (let k = m.rowPtr[j]!; k < m.rowPtr[j + 1]!; k++) terms.push({ expr: x[m.colIdx[k]!]!, weight: m.values[k]! });
         }
         const e = combine(terms, step.bias[j]!);
-        if (e.vars.length === 0) {
+        const d = slack[j]!;
+        if (!Number.isFinite(d)) throw new QrobustError('invalid_argument', `step '${step.name}' output ${j}: its float32 evaluation may overflow`);
+        if (e.vars.length === 0 && d === 0) {
           out.push(constExpr(e.constant));
           continue;
         }
-        const [lo, hi] = widen(post.lower[j]!, post.upper[j]!);
+        const [lo, hi] = widen(Math.min(post.lower[j]!, e.vars.length ? Infinity : e.constant - d), Math.max(post.upper[j]!, e.vars.length ? -Infinity : e.constant + d));
         const z = b.addVar(lo, hi);
-        // z − Σ w·x − b = 0
-        b.addEq(combine([{ expr: varExpr(z), weight: 1 }, { expr: e, weight: -1 }]));
+        // −d ≤ z − Σ w·x − b ≤ d
+        if (e.vars.length) b.addRow(combine([{ expr: varExpr(z), weight: 1 }, { expr: e, weight: -1 }]), -d, d);
         out.push(varExpr(z));
       }
       return out;
