@@ -38,7 +38,7 @@ export function checkBox(ir: NetworkIR, box: Box): void {
 export function intervalStep(step: IRStep, x: Interval): Interval {
   switch (step.kind) {
     case 'affine':
-      return affineInterval(step.weights, step.bias, x);
+      return affineInterval(step.weights, step.bias, x, step.float32);
     case 'relu':
       return { lower: x.lower.map((v) => (v > 0 ? v : 0)), upper: x.upper.map((v) => (v > 0 ? v : 0)) };
     case 'maxpool': {

@@ -43,6 +43,14 @@ export interface AffineStep {
   readonly outSize: number;
   readonly weights: Matrix;
   readonly bias: Float64Array;
+  /**
+   * How the source network evaluates this step in float32, for the evaluation margin (`bounds/evaluation.ts`):
+   * `extraDepth` roundings per term beyond one dot product plus bias (the element-wise ops and the constant
+   * folding the importer merged into the step), and `absBias`, the bias as a sum of absolute values of the
+   * folded terms (≥ |bias|). Absent: one dot product plus bias, extra depth 0, |bias|. null: the step is part
+   * of a mathematical relaxation that nothing evaluates (`integer/relaxation.ts`), so it has no evaluation margin.
+   */
+  readonly float32?: { readonly extraDepth: number; readonly absBias: Float64Array } | null;
 }
 
 export interface ReluStep {
