@@ -169,6 +169,12 @@ def k2_wrong_shape(path):
     write(path, {'class_name': 'Sequential', 'config': {'name': 'sequential', 'layers': layers}}, weights, '2.3.0-tf', 'tensorflow')
 
 
+def not_keras(path):
+    """An HDF5 file that is not a Keras file (no layer_names)."""
+    with h5py.File(path, 'w') as f:
+        f.create_dataset('values', data=np.arange(6, dtype=np.float32).reshape(2, 3))
+
+
 if __name__ == '__main__':
     out = sys.argv[1] if len(sys.argv) > 1 else 'test/fixtures/keras'
     os.makedirs(out, exist_ok=True)
@@ -177,3 +183,4 @@ if __name__ == '__main__':
     k2_sequential_channels_first(os.path.join(out, 'k2-sequential-channels-first.h5'))
     k2_unsupported(os.path.join(out, 'k2-unsupported-layer.h5'))
     k2_wrong_shape(os.path.join(out, 'k2-wrong-kernel-shape.h5'))
+    not_keras(os.path.join(out, 'not-keras.h5'))
