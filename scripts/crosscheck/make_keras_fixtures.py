@@ -169,6 +169,20 @@ def k2_wrong_shape(path):
     write(path, {'class_name': 'Sequential', 'config': {'name': 'sequential', 'layers': layers}}, weights, '2.3.0-tf', 'tensorflow')
 
 
+def k2_weights_only(path):
+    """What Keras 2's save_weights writes for an MLP 784→8→10 (layer_names at the root, no model_config)."""
+    with h5py.File(path, 'w') as f:
+        f.attrs['backend'] = b'tensorflow'
+        f.attrs['keras_version'] = b'2.3.0-tf'
+        f.attrs['layer_names'] = [b'flatten', b'dense', b'dense_1']
+        f.create_group('flatten').attrs['weight_names'] = np.array([], dtype=np.float64)
+        for name, shape in (('dense', (784, 8)), ('dense_1', (8, 10))):
+            g = f.create_group(name)
+            g.attrs['weight_names'] = [f'{name}/kernel:0'.encode(), f'{name}/bias:0'.encode()]
+            g.create_dataset(f'{name}/kernel:0', data=rand(*shape))
+            g.create_dataset(f'{name}/bias:0', data=rand(shape[1]))
+
+
 def not_keras(path):
     """An HDF5 file that is not a Keras file (no layer_names)."""
     with h5py.File(path, 'w') as f:
@@ -183,4 +197,5 @@ if __name__ == '__main__':
     k2_sequential_channels_first(os.path.join(out, 'k2-sequential-channels-first.h5'))
     k2_unsupported(os.path.join(out, 'k2-unsupported-layer.h5'))
     k2_wrong_shape(os.path.join(out, 'k2-wrong-kernel-shape.h5'))
+    k2_weights_only(os.path.join(out, 'k2-weights-only-mlp.h5'))
     not_keras(os.path.join(out, 'not-keras.h5'))

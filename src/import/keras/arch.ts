@@ -38,7 +38,7 @@ function zooLayers(name: string, numClasses: number): ArchLayer[] | null {
  * Parses `--arch`.
  * @throws QrobustError('unknown_arch') for anything else than a zoo name or `dense:N,N,...`.
  */
-export function parseArch(arch: string, numClasses: number): ArchLayer[] {
+export function parseArch(file: string, arch: string, numClasses: number): ArchLayer[] {
   const zoo = zooLayers(arch, numClasses);
   if (zoo) return zoo;
   const m = /^dense:(\d+(?:,\d+)*)$/.exec(arch.replace(/\s+/g, ''));
@@ -46,7 +46,7 @@ export function parseArch(arch: string, numClasses: number): ArchLayer[] {
   if (!m || units.some((u) => !(u > 0))) {
     throw new QrobustError(
       'unknown_arch',
-      `--arch '${arch}': expected a zoo architecture (${ARCH_NAMES.join(', ')}) or a dense layer list such as dense:256,256,10`,
+      `${file}: --arch '${arch}': expected a zoo architecture (${ARCH_NAMES.join(', ')}) or a dense layer list such as dense:256,256,10`,
     );
   }
   return units.map(dense);

@@ -49,7 +49,7 @@ export async function importKerasH5(req: ImportRequest): Promise<ImportedNetwork
   if (req.arch === undefined) {
     throw new QrobustError('invalid_argument', `${req.file}: a weights-only Keras file (no model_config): give its topology with --arch (a zoo name or dense:N,N,...)`);
   }
-  const arch = parseArch(req.arch, req.numClasses);
+  const arch = parseArch(req.file, req.arch, req.numClasses);
   const layout = weightsOnlyLayout(req.file, req.layout, req.imageShape, arch[0]?.kind === 'conv');
   const graph = weightsOnlyGraph({ file: req.file, archText: req.arch, arch, layers, imageShape: req.imageShape, layout, provenance });
   return { format: 'keras-h5', graph, layout, details: { ...common, contents: 'weights', arch: req.arch, outputs: outputWidth(graph) } };
