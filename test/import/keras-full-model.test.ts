@@ -3,17 +3,22 @@
  * python3-keras / python3-tensorflow), so the files are hand-made fixtures written with h5py in Keras's
  * documented layout (scripts/crosscheck/make_keras_fixtures.py), and the reference logits come from h5py + NumPy
  * evaluating each model in its own data format (scripts/crosscheck/keras_h5_logits.py) on the first 20
- * CIFAR-10 test images. The graph runs on the host evaluator (keras-host-graph.ts), since the TF.js builder
- * does not express branches, batch norm and average pooling yet.
+ * CIFAR-10 test images. The graph runs both in TF.js (buildLayersModel) and on a plain float64 host evaluator
+ * (keras-host-graph.ts), each compared with the reference.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { initBackend } from '../../src/backend/backend.js';
+import { tf } from '../../src/backend/tf.js';
 import { QrobustError } from '../../src/core/errors.js';
+import { buildLayersModel } from '../../src/import/build-layers.js';
 import { importKerasH5 } from '../../src/import/keras/index.js';
 import type { ImportedNetwork } from '../../src/import/types.js';
 import { assertLogitsClose, fixturePath, imageInput, NEEDS_DATASETS, referenceLogits, request, testImages } from './keras-fixtures.js';
 import { hostGraphOutput } from './keras-host-graph.js';
+
+await initBackend('wasm');
 
 const CIFAR = { shape: [32, 32, 3] as const, numClasses: 10 };
 
@@ -25,7 +30,16 @@ async function assertHostMatches(net: ImportedNetwork, refName: string): Promise
   const ref = referenceLogits(refName);
   const ds = await testImages('cifar10', ref.indices.length);
   assert.deepEqual(Array.from(ds.labels), ref.labels, 'the test images are not the ones the reference used');
-  ref.logits.forEach((want, i) => assertLogitsClose(hostGraphOutput(net.graph, imageInput(ds, i)), want, 1e-4, `${ref.model} image ${i}`));
+  ref.logits.forEach((want, i) => assertLogitsClose(hostGraphOutput(net.graph, imageInput(ds, i)), want, 1e-4, `${ref.model} image ${i} (host)`));
+  const before = tf.memory().numTensors;
+  const model = buildLayersModel(net.graph);
+  const size = ds.shape[0] * ds.shape[1] * ds.shape[2];
+  const x = new Float32Array(ds.count * size);
+  for (let i = 0; i < ds.count; i++) x.set(imageInput(ds, i), i * size);
+  const out = tf.tidy(() => (model.predict(tf.tensor4d(x, [ds.count, ...ds.shape])) as tf.Tensor).arraySync() as number[][]);
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before, 'building and running the model leaks tensors');
+  ref.logits.forEach((want, i) => assertLogitsClose(out[i]!, want, 1e-4, `${ref.model} image ${i} (TF.js)`));
 }
 
 test('Keras 2 functional channels-last CNN: padding, conv, batch norm, depthwise, ReLU6, Add, LeakyReLU, pools, Concatenate, GAP', { skip: NEEDS_DATASETS }, async () => {
