@@ -45,4 +45,35 @@ export interface ImportedNetwork {
   readonly layout: InputLayout;
   /** Facts about the source worth recording in qrobust.json (producer, opset, op counts, ...). */
   readonly details: Readonly<Record<string, unknown>>;
+  /** How a quantized source computes at run time, when that differs from the float graph (see below). */
+  readonly sourceQuantization?: SourceQuantization;
+}
+
+/**
+ * One weight layer of a dynamic-range ("hybrid") quantized source: integer weights, float activations that the
+ * layer quantizes on the fly per example, an integer accumulator rescaled to float (TFLite's hybrid kernels).
+ */
+export interface DynamicRangeLayer {
+  /** The graph node (conv2d/dense) and its position among the graph's conv2d/dense nodes. */
+  readonly node: string;
+  readonly weightIndex: number;
+  /** The source operator, e.g. `FULLY_CONNECTED`. */
+  readonly op: string;
+  readonly weightBits: number;
+  /** One per tensor, or one per output channel (the graph kernel's last axis). */
+  readonly weightScale: readonly number[];
+  readonly weightZeroPoint: readonly number[];
+  /** How the layer quantizes its float input: symmetric (±127, zero point 0) or asymmetric ([−128, 127]). */
+  readonly inputQuantization: 'symmetric' | 'asymmetric';
+  readonly inputBits: number;
+}
+
+/** A source's run-time quantization, serializable as it is into qrobust.json. */
+export interface SourceQuantization {
+  readonly kind: 'dynamic-range';
+  readonly version: 1;
+  /** The runtime whose kernels define the semantics (`tflite`). */
+  readonly runtime: string;
+  /** The quantized weight layers, in graph order; weight layers not listed compute in float. */
+  readonly layers: readonly DynamicRangeLayer[];
 }
