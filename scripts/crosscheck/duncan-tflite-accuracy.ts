@@ -12,7 +12,7 @@ import { loadDataset } from '../../src/data/index.js';
 import { buildLayersModel } from '../../src/import/build-layers.js';
 import { importTflite } from '../../src/import/tflite/import-tflite.js';
 import { classifierLogits, argmaxRows, LayersClassifier } from '../../src/models/classifier.js';
-import { hybridClassifierFromImport } from '../../src/quant/hybrid/load-hybrid.js';
+import { sourceQuantizedClassifierFromImport } from '../../src/quant/hybrid/load-hybrid.js';
 
 interface Ref { rows: { output: number[] }[] }
 
@@ -22,8 +22,8 @@ await initBackend('wasm');
 const data = await loadDataset('cifar10', 'test');
 const net = importTflite({ file: modelPath, bytes: readFileSync(modelPath), imageShape: data.shape, numClasses: data.numClasses, layout: 'flat-nchw' });
 const float = new LayersClassifier(buildLayersModel(net.graph));
-const deployed = hybridClassifierFromImport(net, undefined, { integer: true });
-const fakeQuant = hybridClassifierFromImport(net, undefined, {});
+const deployed = sourceQuantizedClassifierFromImport(net, undefined, { integer: true });
+const fakeQuant = sourceQuantizedClassifierFromImport(net, undefined, {});
 const t0 = Date.now();
 const logits = { float: classifierLogits(float, data), deployed: classifierLogits(deployed, data), fakeQuant: classifierLogits(fakeQuant, data) };
 const seconds = (Date.now() - t0) / 1000;

@@ -68,8 +68,8 @@ export interface DynamicRangeLayer {
   readonly inputBits: number;
 }
 
-/** A source's run-time quantization, serializable as it is into qrobust.json. */
-export interface SourceQuantization {
+/** Dynamic-range quantization: serializable as it is into qrobust.json. */
+export interface DynamicRangeQuantization {
   readonly kind: 'dynamic-range';
   readonly version: 1;
   /** The runtime whose kernels define the semantics (`tflite`). */
@@ -77,3 +77,36 @@ export interface SourceQuantization {
   /** The quantized weight layers, in graph order; weight layers not listed compute in float. */
   readonly layers: readonly DynamicRangeLayer[];
 }
+
+/** An affine grid `real = scale · (q − zeroPoint)` of one tensor (per tensor). */
+export interface TensorGrid {
+  readonly bits: number;
+  readonly scale: number;
+  readonly zeroPoint: number;
+}
+
+/** One weight layer of a full-integer source: integer weights, integer input and output grids. */
+export interface FullIntegerLayer {
+  readonly node: string;
+  readonly weightIndex: number;
+  readonly op: string;
+  readonly weightBits: number;
+  /** One per tensor, or one per output channel (the graph kernel's last axis); zero points 0 (symmetric). */
+  readonly weightScale: readonly number[];
+  /** The grid of the layer's output (after its fused activation). */
+  readonly output: TensorGrid;
+}
+
+/** Full-integer quantization (int8 activations, int32 accumulators, fixed-point requantization). */
+export interface FullIntegerQuantization {
+  readonly kind: 'full-integer';
+  readonly version: 1;
+  readonly runtime: string;
+  /** The grid the model quantizes its input to (the first QUANTIZE, or an integer input tensor). */
+  readonly input: TensorGrid;
+  /** Every weight layer, in graph order. */
+  readonly layers: readonly FullIntegerLayer[];
+}
+
+/** A source's run-time quantization, serializable as it is into qrobust.json. */
+export type SourceQuantization = DynamicRangeQuantization | FullIntegerQuantization;

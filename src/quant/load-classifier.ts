@@ -1,8 +1,8 @@
 /**
  * One loader for every model directory: a plain directory gives the TF.js layers model as a `Classifier`, a
  * quantized directory gives its fake-quant classifier or, with `integer`, its integer-exact classifier; an imported
- * dynamic-range network (`sourceQuantization` in qrobust.json) gives its fake-quant or, with `integer`, its
- * deployed hybrid classifier.
+ * quantized network (`sourceQuantization` in qrobust.json: TFLite dynamic-range or full-integer) gives its
+ * fake-quant or, with `integer`, its deployed classifier.
  */
 import { stat } from 'node:fs/promises';
 import { QrobustError } from '../core/errors.js';
@@ -11,7 +11,7 @@ import { loadModel } from '../models/io.js';
 import { readMetadata, type ModelMetadata } from '../models/metadata.js';
 import type { QuantGradient } from './fake-quant.js';
 import type { RequantRounding } from './integer/fixed-point.js';
-import { loadHybridClassifier } from './hybrid/load-hybrid.js';
+import { loadSourceQuantizedClassifier } from './hybrid/load-hybrid.js';
 import { sourceQuantizationOf } from './hybrid/record.js';
 import { boundsOf, fakeQuantClassifier, integerClassifier } from './ptq.js';
 import { isQuantizedMeta, loadQuantizedModel } from './quantized-dir.js';
@@ -51,11 +51,12 @@ export async function loadClassifier(dir: string, options: LoadClassifierOptions
   const meta = await readMetadata(dir);
   const sourceQuantization = isQuantizedMeta(meta) ? undefined : sourceQuantizationOf(meta, dir);
   if (sourceQuantization) {
-    // An imported dynamic-range network: its own deployed semantics, or their fake-quant counterpart.
-    const classifier = await loadHybridClassifier(dir, sourceQuantization, {
+    // An imported quantized network: its own deployed semantics, or their fake-quant counterpart.
+    const classifier = await loadSourceQuantizedClassifier(dir, sourceQuantization, {
       bounds: boundsOf(meta),
       ...(options.integer ? { integer: true } : {}),
       ...(options.gradient ? { gradient: options.gradient } : {}),
+      ...(options.rounding ? { rounding: options.rounding } : {}),
     });
     return { classifier, meta, quantized: true };
   }

@@ -19,8 +19,8 @@ import { METADATA_FORMAT, METADATA_VERSION, type ModelMetadata } from '../../src
 import { LayersClassifier } from '../../src/models/classifier.js';
 import {
   dynamicFakeQuant,
-  hybridClassifierFromGraph,
-  hybridClassifierFromImport,
+  sourceQuantizedClassifier,
+  sourceQuantizedClassifierFromImport,
   hybridDenseForward,
   quantizeRowAsymmetric,
   quantizeRowSymmetric,
@@ -64,8 +64,8 @@ test('the deployed hybrid classifier reproduces TFLite\'s own interpreter on 20 
   const batch = makeBatch(data, Int32Array.from({ length: n }, (_, i) => i));
   ref.rows.forEach((r, i) => assert.equal(r.label, data.labels[i], 'the same images'));
   const net = duncan();
-  const deployed = hybridClassifierFromImport(net, undefined, { integer: true });
-  const fakeQuant = hybridClassifierFromImport(net, undefined, {});
+  const deployed = sourceQuantizedClassifierFromImport(net, undefined, { integer: true });
+  const fakeQuant = sourceQuantizedClassifierFromImport(net, undefined, {});
   const float = new LayersClassifier(buildLayersModel(net.graph));
   assert.equal(deployed.gradientMode, 'none');
   const outputs = { deployed: softmaxRows(logitsOf(deployed, batch.x), 10), fakeQuant: softmaxRows(logitsOf(fakeQuant, batch.x), 10), float: softmaxRows(logitsOf(float, batch.x), 10) };
@@ -83,7 +83,7 @@ test('the deployed hybrid classifier reproduces TFLite\'s own interpreter on 20 
 test('float (dequantized weights) and hybrid paths agree on at least 97% of 500 CIFAR-10 test images', { skip: NEEDS_BOTH }, async () => {
   const data = await loadDataset('cifar10', 'test', { n: 500, seed: 1 });
   const net = duncan();
-  const deployed = hybridClassifierFromImport(net, undefined, { integer: true });
+  const deployed = sourceQuantizedClassifierFromImport(net, undefined, { integer: true });
   const float = new LayersClassifier(buildLayersModel(net.graph));
   const a = classifierPredictions(deployed, data, 100);
   const b = classifierPredictions(float, data, 100);
@@ -227,7 +227,7 @@ test('loadClassifier on a model directory with the record: deployed with integer
     const model = buildLayersModel(net.graph);
     await saveModel(dir, model, importedMeta(net));
     const x = tf.tensor4d(randomArray(new Rng(25), 4 * 3072).map((v) => Math.abs(v)), [4, 32, 32, 3]);
-    const inMemory = hybridClassifierFromGraph(graphFromModel(model), net.sourceQuantization!, { integer: true });
+    const inMemory = sourceQuantizedClassifier(graphFromModel(model), net.sourceQuantization!, { integer: true });
     model.dispose();
     const deployed = await loadClassifier(dir, { integer: true });
     const fq = await loadClassifier(dir);

@@ -7,7 +7,7 @@ import { Rng } from '../../src/core/rng.js';
 import type { Conv2DOp, DenseOp, GraphNode, ModelGraph } from '../../src/graph/model-graph.js';
 import { buildLayersModel } from '../../src/import/build-layers.js';
 import { importTflite } from '../../src/import/tflite/import-tflite.js';
-import type { ImportRequest } from '../../src/import/types.js';
+import type { DynamicRangeQuantization, ImportedNetwork, ImportRequest } from '../../src/import/types.js';
 import { buildTflite, type ModelSpec } from './tflite-builder.js';
 import { DUNCAN_TFLITE, NEEDS_DUNCAN, randomArray, randomInts } from './tflite-fixtures.js';
 
@@ -76,6 +76,12 @@ function tflFc(x: ArrayLike<number>, w: ArrayLike<number>, units: number, bias: 
   });
 }
 
+function dynamicRange(net: ImportedNetwork): DynamicRangeQuantization {
+  const r = net.sourceQuantization;
+  assert.equal(r?.kind, 'dynamic-range');
+  return r as DynamicRangeQuantization;
+}
+
 const f32Bytes = (a: Float32Array): number[] => Array.from(a);
 
 test('duncan2020 TFLite: three dense layers after a chw flatten, int8 weights dequantized, final softmax left out', { skip: NEEDS_DUNCAN }, () => {
@@ -89,7 +95,7 @@ test('duncan2020 TFLite: three dense layers after a chw flatten, int8 weights de
   assert.deepEqual(dense.map((d) => d.activation.kind), ['relu', 'relu', 'linear']);
   // shared/models/README.md: 855,050 parameters; per-tensor symmetric scales about 0.008414, 0.004994, 0.002478.
   assert.equal(dense.reduce((s, d) => s + d.kernel.length + d.bias.length, 0), 855050);
-  const rec = net.sourceQuantization!;
+  const rec = dynamicRange(net);
   assert.deepEqual(rec.layers.map((l) => Number(l.weightScale[0]!.toFixed(6))), [0.008414, 0.004994, 0.002478]);
   assert.ok(rec.layers.every((l) => l.inputQuantization === 'symmetric' && l.weightZeroPoint[0] === 0 && l.weightScale.length === 1));
   assert.deepEqual(rec.layers.map((l) => l.node), net.graph.nodes.filter((n) => n.op.kind === 'dense').map((n) => n.name));
@@ -148,7 +154,7 @@ test('CONV_2D → MAX_POOL_2D → RESHAPE → per-channel int8 FULLY_CONNECTED �
   assert.equal(net.layout, 'nhwc');
   assert.deepEqual(net.graph.nodes.map((n) => n.op.kind), ['conv2d', 'maxPool', 'flatten', 'dense']);
   assert.deepEqual((net.graph.nodes[0]!.op as Conv2DOp).activation, { kind: 'clip', min: 0, max: 6 });
-  const layer = net.sourceQuantization!.layers[0]!;
+  const layer = dynamicRange(net).layers[0]!;
   assert.deepEqual(layer.weightScale, fcScale.map(Math.fround));
   assert.equal(layer.weightIndex, 1);
 
@@ -267,7 +273,7 @@ test('the asymmetric_quantize_inputs option of an int8 FULLY_CONNECTED is record
   });
   for (const asymmetric of [false, true]) {
     const net = importTflite(request(buildTflite(spec(asymmetric)), [1, 3, 1], 2));
-    assert.equal(net.sourceQuantization!.layers[0]!.inputQuantization, asymmetric ? 'asymmetric' : 'symmetric');
+    assert.equal(dynamicRange(net).layers[0]!.inputQuantization, asymmetric ? 'asymmetric' : 'symmetric');
     const d = net.graph.nodes[1]!.op as DenseOp;
     assert.deepEqual(d.activation, { kind: 'clip', min: -1, max: 1 });
     // [out, in] = [[1,-2,3],[4,-5,6]] · 0.5 → [in, out]

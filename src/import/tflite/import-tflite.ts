@@ -10,7 +10,7 @@
  */
 import { QrobustError } from '../../core/errors.js';
 import { MODEL_INPUT, type GraphNode, type ModelGraph } from '../../graph/model-graph.js';
-import type { ImportedNetwork, ImportRequest, InputLayout } from '../types.js';
+import type { ImportedNetwork, ImportRequest, InputLayout, TensorGrid } from '../types.js';
 import { convertOperator, type ConversionState } from './operators.js';
 import { readTfliteModel, type TfliteModel, type TfliteTensor } from './read-model.js';
 import { elementCount } from './tensor-values.js';
@@ -23,6 +23,13 @@ function modelInput(file: string, m: TfliteModel): TfliteTensor {
   }
   if (t.shape[0] !== 1) throw new QrobustError('unsupported_layer', `${file}: the model input has shape [${t.shape.join(',')}]; expected batch size 1 first`);
   return t;
+}
+
+/** The grid of an integer model input (the model is then fed pixels quantized to it). */
+function inputGrid(file: string, t: TfliteTensor): TensorGrid {
+  const q = t.quantization;
+  if (t.type !== 'INT8' || !q || q.scale.length !== 1) throw new QrobustError('unsupported_layer', `${file}: the model input is ${t.type}; integer inputs must be INT8, quantized per tensor`);
+  return { bits: 8, scale: q.scale[0]!, zeroPoint: q.zeroPoint[0] ?? 0 };
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -85,7 +92,7 @@ export function importTflite(req: ImportRequest): ImportedNetwork {
   const layout = resolveLayout(req, input);
   const nodes: GraphNode[] = [];
   const s: ConversionState = {
-    file: req.file, model: m, nodes, produced: new Map(), hybrid: [], dequantizedConstants: new Map(), weightNodes: 0, softmax: null,
+    file: req.file, model: m, nodes, produced: new Map(), hybrid: [], integer: [], integerInput: null, dequantizedConstants: new Map(), weightNodes: 0, softmax: null,
   };
   if (layout === 'nhwc') {
     s.produced.set(input.index, { node: MODEL_INPUT, shape: req.imageShape });
@@ -93,6 +100,7 @@ export function importTflite(req: ImportRequest): ImportedNetwork {
     nodes.push({ name: 'input_flatten', op: { kind: 'flatten', order: layout === 'flat-nchw' ? 'chw' : 'hwc' }, inputs: [MODEL_INPUT] });
     s.produced.set(input.index, { node: 'input_flatten', shape: [elementCount(req.imageShape)] });
   }
+  if (input.type !== 'FLOAT32') s.integerInput = inputGrid(req.file, input);
   m.operators.forEach((op, i) => convertOperator(s, op, i === m.operators.length - 1));
   if (m.outputs.length !== 1) throw new QrobustError('unsupported_layer', `${req.file}: the model has ${m.outputs.length} outputs; only single-output classifiers are supported`);
   const out = s.produced.get(m.outputs[0]!);
@@ -109,11 +117,18 @@ export function importTflite(req: ImportRequest): ImportedNetwork {
     weightTypes: weightTypes(m),
     finalSoftmax: s.softmax ? { operator: s.softmax.operator, beta: s.softmax.beta, stripped: true } : null,
   };
-  return {
-    format: 'tflite',
-    graph,
-    layout,
-    details,
-    ...(s.hybrid.length > 0 ? { sourceQuantization: { kind: 'dynamic-range' as const, version: 1 as const, runtime: 'tflite', layers: s.hybrid } } : {}),
-  };
+  return { format: 'tflite', graph, layout, details, ...sourceQuantization(req.file, s) };
+}
+
+/** The run-time quantization found: dynamic-range layers, or a full-integer network (all weight layers). */
+function sourceQuantization(file: string, s: ConversionState): Pick<ImportedNetwork, 'sourceQuantization'> {
+  if (s.integer.length > 0) {
+    if (s.hybrid.length > 0 || s.integer.length !== s.weightNodes) {
+      throw new QrobustError('unsupported_layer', `${file}: the model mixes integer and float (or hybrid) weight layers; only all-integer or dynamic-range models are supported`);
+    }
+    if (!s.integerInput) throw new QrobustError('invalid_model', `${file}: integer layers but no QUANTIZE of the float input`);
+    return { sourceQuantization: { kind: 'full-integer', version: 1, runtime: 'tflite', input: s.integerInput, layers: s.integer } };
+  }
+  if (s.hybrid.length > 0) return { sourceQuantization: { kind: 'dynamic-range', version: 1, runtime: 'tflite', layers: s.hybrid } };
+  return {};
 }

@@ -9,7 +9,7 @@
  */
 import { QrobustError } from '../../core/errors.js';
 import type { Activation, GraphNode, GraphOp } from '../../graph/model-graph.js';
-import type { DynamicRangeLayer } from '../types.js';
+import type { DynamicRangeLayer, FullIntegerLayer, TensorGrid } from '../types.js';
 import type { FusedActivationName, TfliteModel, TfliteOperator, TfliteTensor } from './read-model.js';
 import { constantValues, elementCount } from './tensor-values.js';
 
@@ -26,6 +26,9 @@ export interface ConversionState {
   /** TFLite tensor index → the graph node producing it. */
   readonly produced: Map<number, Produced>;
   readonly hybrid: DynamicRangeLayer[];
+  /** Weight layers with integer inputs (full-integer quantization) and the grid of the model's quantized input. */
+  readonly integer: FullIntegerLayer[];
+  integerInput: TensorGrid | null;
   /** Output of a DEQUANTIZE of a constant → the stored constant it reads. */
   readonly dequantizedConstants: Map<number, number>;
   weightNodes: number;
@@ -108,6 +111,24 @@ function recordHybrid(s: ConversionState, op: TfliteOperator, node: string, outA
   });
 }
 
+/** The int8 grid of a quantized activation tensor. */
+export function int8Grid(s: ConversionState, op: TfliteOperator, t: TfliteTensor): TensorGrid {
+  const q = t.quantization;
+  if (t.type !== 'INT8' || !q || q.scale.length !== 1) throw unsupportedOp(s, op, `tensor ${t.index} ('${t.name}') is ${t.type}; integer activations must be INT8, quantized per tensor`);
+  return { bits: 8, scale: q.scale[0]!, zeroPoint: q.zeroPoint[0] ?? 0 };
+}
+
+/** Records a layer whose input is int8 (full-integer): its weight scales and output grid. */
+function recordInteger(s: ConversionState, op: TfliteOperator, node: string, outAxis: number): void {
+  if (tensor(s, op.inputs[0]!).type === 'FLOAT32') return;
+  const w = tensor(s, op.inputs[1]!);
+  const q = w.quantization;
+  if (w.type !== 'INT8' || !q) throw unsupportedOp(s, op, `integer inputs need INT8 weights, these are ${w.type}`);
+  if (q.zeroPoint.some((z) => z !== 0)) throw unsupportedOp(s, op, 'int8 weights with a nonzero zero point are not supported (TFLite writes symmetric weights)');
+  if (q.scale.length > 1 && q.quantizedDimension !== outAxis) throw unsupportedOp(s, op, `weights are quantized per channel along dimension ${q.quantizedDimension}, not the output channels (${outAxis})`);
+  s.integer.push({ node, weightIndex: s.weightNodes, op: op.op, weightBits: 8, weightScale: [...q.scale], output: int8Grid(s, op, tensor(s, op.outputs[0]!)) });
+}
+
 function fullyConnected(s: ConversionState, op: TfliteOperator): void {
   if (op.options.weightsFormat !== 0) throw unsupportedOp(s, op, 'shuffled weights are not supported');
   let x = input(s, op, 0);
@@ -125,6 +146,7 @@ function fullyConnected(s: ConversionState, op: TfliteOperator): void {
   const name = nodeName(op);
   const activation = fusedActivation(s, op, op.options.fusedActivation);
   recordHybrid(s, op, name, 0, op.options.asymmetricQuantizeInputs);
+  recordInteger(s, op, name, 0);
   emit(s, op, name, { kind: 'dense', kernel, kernelShape: [inSize, units], bias: optionalBias(s, op, units), activation }, [x.node], [units]);
   s.weightNodes++;
 }
@@ -170,6 +192,7 @@ function conv2d(s: ConversionState, op: TfliteOperator, depthwise: boolean): voi
   const name = nodeName(op);
   const activation = fusedActivation(s, op, o.fusedActivation);
   recordHybrid(s, op, name, depthwise ? 3 : 0, false);
+  recordInteger(s, op, name, depthwise ? 3 : 0);
   const shape = [outSize(h, kh, o.strides[0], o.dilations[0], o.padding), outSize(wIn, kw, o.strides[1], o.dilations[1], o.padding), co];
   const graphOp: GraphOp = {
     kind: 'conv2d', kernel, kernelShape, bias: optionalBias(s, op, co), strides: o.strides, dilations: o.dilations,
@@ -248,6 +271,11 @@ function passThrough(s: ConversionState, op: TfliteOperator): void {
   const t = op.inputs[0]!;
   const x = s.produced.get(t);
   if (x) {
+    if (op.op === 'QUANTIZE') {
+      if (tensor(s, t).type !== 'FLOAT32') throw unsupportedOp(s, op, 'requantizing between integer tensors is not supported');
+      if (s.integerInput) throw unsupportedOp(s, op, 'only one QUANTIZE of float activations (at the input) is supported');
+      s.integerInput = int8Grid(s, op, tensor(s, op.outputs[0]!));
+    }
     s.produced.set(op.outputs[0]!, x);
     return;
   }

@@ -7,7 +7,7 @@
  */
 import { tf } from '../../backend/tf.js';
 import { QrobustError } from '../../core/errors.js';
-import type { SourceQuantization } from '../../import/types.js';
+import type { DynamicRangeQuantization } from '../../import/types.js';
 import type { Classifier } from '../../models/classifier.js';
 import type { DenseStep, LayerGraph, LayerStep, NormalizeStep } from '../../models/graph.js';
 import { checkHybridLayer, hybridDenseForward, type HybridDenseLayer } from './hybrid-dense.js';
@@ -32,8 +32,8 @@ function normalizeStep(s: NormalizeStep): HostStep {
   return { kind: 'normalize', mean: Float32Array.from(s.mean), invStd: Float32Array.from(s.std.map((v) => 1 / v)) };
 }
 
-function hostSteps(graph: LayerGraph, record: SourceQuantization): HostStep[] {
-  const recorded = layersByStep(graph, record);
+function hostSteps(graph: LayerGraph, record: DynamicRangeQuantization): HostStep[] {
+  const recorded = layersByStep(graph, record.layers);
   return graph.steps.map((s: LayerStep, i): HostStep => {
     switch (s.kind) {
       case 'normalize': return normalizeStep(s);
@@ -115,7 +115,7 @@ class HybridClassifier implements Classifier {
  * @throws QrobustError('weights_mismatch') when the weights do not fit the record,
  *   QrobustError('not_integer_executable') for steps other than normalize, flatten, dense and ReLU.
  */
-export function hybridClassifier(graph: LayerGraph, record: SourceQuantization, options: HybridClassifierOptions = {}): Classifier {
+export function hybridClassifier(graph: LayerGraph, record: DynamicRangeQuantization, options: HybridClassifierOptions = {}): Classifier {
   const steps = hostSteps(graph, record);
   const modes = [...new Set(record.layers.map((l) => l.inputQuantization))].join('/');
   return new HybridClassifier(steps, graph, options.bounds ?? [0, 1], options.description ?? `${record.runtime} dynamic-range int8 (${modes} inputs, deployed)`);

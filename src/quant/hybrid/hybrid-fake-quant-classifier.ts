@@ -6,7 +6,7 @@
  */
 import { tf } from '../../backend/tf.js';
 import { QrobustError } from '../../core/errors.js';
-import type { DynamicRangeLayer, SourceQuantization } from '../../import/types.js';
+import type { DynamicRangeLayer, DynamicRangeQuantization } from '../../import/types.js';
 import type { Classifier } from '../../models/classifier.js';
 import type { LayerGraph } from '../../models/graph.js';
 import type { QuantGradient } from '../fake-quant.js';
@@ -26,8 +26,8 @@ type OpStep =
   | { readonly kind: 'flatten' }
   | { readonly kind: 'dense'; readonly kernel: tf.Tensor2D; readonly bias: tf.Tensor1D; readonly relu: boolean; readonly input: DynamicRangeLayer | undefined };
 
-function opSteps(graph: LayerGraph, record: SourceQuantization): OpStep[] {
-  const recorded = layersByStep(graph, record);
+function opSteps(graph: LayerGraph, record: DynamicRangeQuantization): OpStep[] {
+  const recorded = layersByStep(graph, record.layers);
   const out: OpStep[] = [];
   try {
     graph.steps.forEach((s, i) => {
@@ -109,7 +109,7 @@ class HybridFakeQuantClassifier implements Classifier {
  * The fake-quant classifier of a hybrid network's layer graph (see the module comment).
  * @throws like `hybridClassifier`.
  */
-export function hybridFakeQuantClassifier(graph: LayerGraph, record: SourceQuantization, options: HybridFakeQuantOptions = {}): Classifier {
+export function hybridFakeQuantClassifier(graph: LayerGraph, record: DynamicRangeQuantization, options: HybridFakeQuantOptions = {}): Classifier {
   const gradient = options.gradient ?? 'ste';
   const steps = opSteps(graph, record);
   return new HybridFakeQuantClassifier(steps, graph, gradient, options.bounds ?? [0, 1], options.description ?? `${record.runtime} dynamic-range int8 (fake-quant, ${gradient})`);
