@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/backend/backend.js';
+import { tf } from '../../src/backend/tf.js';
 import { loadDataset } from '../../src/data/index.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
 import { Normalize } from '../../src/models/normalize-layer.js';
@@ -59,8 +60,10 @@ interface ExportLine {
 }
 
 async function exportDir(dir: string, file: string, ...extra: string[]): Promise<{ line: ExportLine; err: string; onnx: Uint8Array }> {
+  const tensors = tf.memory().numTensors;
   const r = await runCliCaptured(['export', dir, '--out', file, ...extra]);
   assert.equal(r.code, 0, r.err);
+  assert.equal(tf.memory().numTensors, tensors, 'export leaked tensors');
   assert.equal(r.err.trim().split('\n').length, 1, r.err);
   const line = JSON.parse(r.out) as ExportLine;
   const onnx = new Uint8Array(await readFile(file));
