@@ -19,7 +19,7 @@ import { QrobustError } from '../core/errors.js';
 import { transposeIndices } from '../onnx/constants.js';
 import { exportedModel, GraphBuilder, normalizeNodes, PIXELS_INPUT } from '../onnx/graph-builder.js';
 import type { OnnxModel } from '../onnx/model.js';
-import { flattenNhwc, toLayout, windowAttributes, type Layout } from '../onnx/nhwc-layout.js';
+import { flattenNhwc, toLayout, windowAttributes, type Layout, type Window } from '../onnx/nhwc-layout.js';
 import { DataType } from '../onnx/schema.js';
 import { padBefore, type Conv2DStep, type DenseStep, type LayerGraph, type LayerStep, type MaxPoolStep, type StepShape } from './graph.js';
 
@@ -62,36 +62,30 @@ function checkStep(step: LayerStep): void {
   }
 }
 
+/** The window of a conv2d or maxPool step, with TF's padding rule resolved to the top and left pads. */
+function windowOf(s: Conv2DStep | MaxPoolStep, size: readonly [number, number]): Window {
+  const [h, w] = s.inputShape as [number, number];
+  return {
+    inShape: s.inputShape,
+    outShape: s.outputShape,
+    size,
+    strides: s.strides,
+    padTop: padBefore(h, size[0], s.strides[0], s.padding),
+    padLeft: padBefore(w, size[1], s.strides[1], s.padding),
+  };
+}
+
 function conv(b: GraphBuilder, x: string, s: Conv2DStep): string {
   const [kh, kw, ci, co] = s.kernelShape;
   // TF.js [kh, kw, ci, co] → ONNX [co, ci, kh, kw].
   const order = transposeIndices([kh, kw, ci, co], [3, 2, 0, 1]);
   const w = b.constant(`${s.name}_w`, DataType.FLOAT, [co, ci, kh, kw], Float32Array.from(order, (i) => s.kernel[i]!));
   const bias = b.constant(`${s.name}_bias`, DataType.FLOAT, [co], Float32Array.from(s.bias));
-  const [h, wd] = s.inputShape as [number, number];
-  const win = {
-    inShape: s.inputShape,
-    outShape: s.outputShape,
-    size: [kh, kw] as const,
-    strides: s.strides,
-    padTop: padBefore(h, kh, s.strides[0], s.padding),
-    padLeft: padBefore(wd, kw, s.strides[1], s.padding),
-  };
-  return b.node('Conv', [x, w, bias], windowAttributes(win), s.name);
+  return b.node('Conv', [x, w, bias], windowAttributes(windowOf(s, [kh, kw])), s.name);
 }
 
 function maxPool(b: GraphBuilder, x: string, s: MaxPoolStep): string {
-  const [h, w] = s.inputShape as [number, number];
-  const [ph, pw] = s.poolSize;
-  const win = {
-    inShape: s.inputShape,
-    outShape: s.outputShape,
-    size: s.poolSize,
-    strides: s.strides,
-    padTop: padBefore(h, ph, s.strides[0], s.padding),
-    padLeft: padBefore(w, pw, s.strides[1], s.padding),
-  };
-  return b.node('MaxPool', [x], windowAttributes(win), s.name);
+  return b.node('MaxPool', [x], windowAttributes(windowOf(s, s.poolSize)), s.name);
 }
 
 function gemm(b: GraphBuilder, x: string, s: DenseStep): string {
@@ -106,6 +100,11 @@ function gemm(b: GraphBuilder, x: string, s: DenseStep): string {
  *   graph does not end in a vector of `outputSize` logits.
  */
 export function layerGraphToOnnx(graph: LayerGraph, name: string): OnnxModel {
+  const last = graph.steps[graph.steps.length - 1];
+  const finalShape = last ? last.outputShape : graph.inputShape;
+  if (finalShape.length !== 1 || finalShape[0] !== graph.outputSize) {
+    throw new QrobustError('invalid_model', `ONNX export: graph '${name}' ends in shape [${finalShape.join(',')}], expected a vector of ${graph.outputSize} logits`);
+  }
   const b = new GraphBuilder();
   let x = PIXELS_INPUT;
   let layout: Layout = 'NHWC';
@@ -140,11 +139,6 @@ export function layerGraphToOnnx(graph: LayerGraph, name: string): OnnxModel {
         x = b.node('Relu', [x]);
         break;
     }
-  }
-  const last = graph.steps[graph.steps.length - 1];
-  const finalShape = last ? last.outputShape : graph.inputShape;
-  if (finalShape.length !== 1 || finalShape[0] !== graph.outputSize) {
-    throw new QrobustError('invalid_model', `ONNX export: graph '${name}' ends in shape [${finalShape.join(',')}], expected a vector of ${graph.outputSize} logits`);
   }
   b.output('Identity', [x], LOGITS_OUTPUT);
   return exportedModel({
