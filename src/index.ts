@@ -12,6 +12,7 @@ export { installFastKernels, fastKernelsInstalled } from './backend/kernels/inde
 export {
   DATASET_NAMES,
   loadDataset,
+  datasetShape,
   datasetStatus,
   subset,
   takeFirst,
@@ -20,6 +21,7 @@ export {
   labelCounts,
   type ImageDataset,
   type LoadOptions,
+  type DatasetShape,
   type DatasetsStatus,
 } from './data/index.js';
 

@@ -17,8 +17,9 @@ import { mergeCommand } from './commands/merge.js';
 import { reportCommand } from './commands/report.js';
 import { verifyCommand } from './commands/verify.js';
 import { relativeRobustnessCommand } from './commands/relative-robustness.js';
+import { importCommand } from './commands/import.js';
 
-export const COMMANDS: readonly CommandDef[] = [trainCommand, evalCommand, quantizeCommand, attackCommand, runCommand, mergeCommand, reportCommand, exportCommand, verifyCommand, relativeRobustnessCommand, datasetsCommand];
+export const COMMANDS: readonly CommandDef[] = [trainCommand, importCommand, evalCommand, quantizeCommand, attackCommand, runCommand, mergeCommand, reportCommand, exportCommand, verifyCommand, relativeRobustnessCommand, datasetsCommand];
 
 function mainHelp(): string {
   const lines = [

@@ -2,80 +2,24 @@
  * `ModelGraph` → TF.js layers model: the executable, differentiable form of an imported network. The model takes
  * NHWC pixels `[null, H, W, C]` in [0,1], applies the declared preprocessing as a `Normalize` layer, then the
  * graph. A chain of layers that the layer graph (`models/graph.ts`) accepts becomes a `Sequential` of exactly
- * those layer classes, so quantization, QAT, the integer path and the verifier work on imports as on zoo models.
+ * those layer classes, so quantization, QAT, the integer path and the verifier work on imports as on zoo models;
+ * a `chw` flatten there becomes a row permutation of the dense kernel after it (exact), and a positive channel
+ * affine of the input joins the `Normalize` in front. Any other graph becomes a
+ * functional model (`build-functional.ts`) of stock layers where they fit.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
 import { Normalize } from '../models/normalize-layer.js';
-import { MODEL_INPUT, type Activation, type DenseOp, type GraphNode, type ModelGraph } from '../graph/model-graph.js';
+import { MODEL_INPUT, type GraphNode, type ModelGraph } from '../graph/model-graph.js';
+import { buildFunctionalModel } from './build-functional.js';
+import { activationLayer, chwDiffers, chwToHwcRows, convParts, denseParts, fusedName, namer, poolParts, unsupported, type PlannedLayer } from './build-parts.js';
+
+export { chwToHwcRows };
 
 export interface FrontEnd {
   readonly mean: readonly number[];
   readonly std: readonly number[];
-}
-
-/** One layer with the weights to set once the model is built. */
-interface PlannedLayer {
-  readonly layer: tfl.layers.Layer;
-  readonly weights: readonly tf.Tensor[];
-}
-
-function unsupported(node: GraphNode, why: string): QrobustError {
-  return new QrobustError('unsupported_layer', `node '${node.name}' (${node.op.kind}): ${why}`);
-}
-
-/** Layer names: the node's name with characters TF.js rejects replaced, made unique. */
-function namer(): (raw: string) => string {
-  const used = new Set<string>();
-  return (raw) => {
-    const base = raw.replace(/[^A-Za-z0-9_.\-/]/g, '_').replace(/^[^A-Za-z0-9]/, 'n') || 'layer';
-    let name = base;
-    for (let i = 1; used.has(name); i++) name = `${base}_${i}`;
-    used.add(name);
-    return name;
-  };
-}
-
-/** The TF.js activation string of a fused activation, or null when it needs its own layer. */
-function fusedName(a: Activation): 'relu' | 'linear' | null {
-  return a.kind === 'relu' || a.kind === 'linear' ? a.kind : null;
-}
-
-function activationLayer(a: Activation, name: string, node: GraphNode): tfl.layers.Layer {
-  switch (a.kind) {
-    case 'linear':
-    case 'relu':
-    case 'sigmoid':
-    case 'tanh':
-      return tfl.layers.activation({ activation: a.kind, name });
-    case 'leakyRelu':
-      return tfl.layers.leakyReLU({ alpha: a.alpha, name });
-    case 'clip':
-      if (a.min === 0) return tfl.layers.reLU({ maxValue: a.max, name });
-      throw unsupported(node, `clip to [${a.min}, ${a.max}] is not supported (only [0, max])`);
-    case 'sign':
-      throw unsupported(node, 'sign activations are not executable as a float TF.js model');
-  }
-}
-
-/**
- * The kernel rows of a dense layer that follows a `chw` flatten of `[H, W, C]`, reordered for TF.js's `hwc`
- * flatten: row `(h·W + w)·C + c` of the result is row `c·H·W + h·W + w` of the source.
- */
-export function chwToHwcRows(kernel: Float32Array, shape: readonly [number, number, number], units: number): Float32Array {
-  const [h, w, c] = shape;
-  const out = new Float32Array(kernel.length);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let k = 0; k < c; k++) {
-        const src = (k * h * w + y * w + x) * units;
-        const dst = ((y * w + x) * c + k) * units;
-        out.set(kernel.subarray(src, src + units), dst);
-      }
-    }
-  }
-  return out;
 }
 
 function isChain(graph: ModelGraph): boolean {
@@ -87,18 +31,32 @@ function isChain(graph: ModelGraph): boolean {
   return prev === graph.output;
 }
 
-function denseLayer(node: GraphNode, op: DenseOp, kernel: Float32Array, name: string, out: PlannedLayer[]): void {
-  const [inSize, units] = op.kernelShape;
-  if (op.bias.length !== units || kernel.length !== inSize * units) throw unsupported(node, 'kernel or bias size does not match its shape');
-  const fused = fusedName(op.activation);
-  out.push({
-    layer: tfl.layers.dense({ units, activation: fused ?? 'linear', useBias: true, name }),
-    weights: [tf.tensor2d(kernel, [inSize, units]), tf.tensor1d(op.bias)],
-  });
-  if (fused === null) out.push({ layer: activationLayer(op.activation, `${name}_act`, node), weights: [] });
+/** Whether a node becomes layer classes that `graphFromModel` accepts (`next` is the node after it). */
+function sequentialNode(node: GraphNode, next: GraphNode | undefined): boolean {
+  const op = node.op;
+  switch (op.kind) {
+    case 'dense':
+      return fusedName(op.activation) !== null;
+    case 'conv2d':
+      return op.groups === 1 && typeof op.padding === 'string' && op.dilations.every((d) => d === 1) && fusedName(op.activation) !== null;
+    case 'maxPool':
+      return typeof op.padding === 'string';
+    case 'activation':
+      return op.activation.kind === 'relu';
+    case 'flatten':
+      // A chw flatten is exact only as a row permutation of the dense after it.
+      return op.order === 'hwc' || next?.op.kind === 'dense';
+    default:
+      return false;
+  }
 }
 
-/** The layers of a chain graph, in order (shapes tracked to fold a `chw` flatten into the next dense). */
+/** Whether the graph becomes a Sequential model the layer graph accepts. */
+export function isSequentialGraph(graph: ModelGraph): boolean {
+  return isChain(graph) && graph.nodes.every((n, i) => sequentialNode(n, graph.nodes[i + 1]));
+}
+
+/** The layers of a sequential graph, in order (shapes tracked to fold a `chw` flatten into the next dense). */
 function chainLayers(graph: ModelGraph, name: (raw: string) => string): PlannedLayer[] {
   const out: PlannedLayer[] = [];
   let shape: readonly number[] = graph.inputShape;
@@ -106,75 +64,43 @@ function chainLayers(graph: ModelGraph, name: (raw: string) => string): PlannedL
   let pendingChw: readonly [number, number, number] | null = null;
   for (const node of graph.nodes) {
     const op = node.op;
-    if (pendingChw && op.kind !== 'dense') throw unsupported(node, "a 'chw' flatten must feed a dense layer");
     switch (op.kind) {
-      case 'flatten': {
+      case 'flatten':
         if (shape.length === 3) {
-          const [h, w, c] = shape as [number, number, number];
-          if (op.order === 'chw' && c > 1 && h * w > 1) pendingChw = [h, w, c];
+          if (op.order === 'chw' && chwDiffers(shape)) pendingChw = shape as [number, number, number];
           out.push({ layer: tfl.layers.flatten({ name: name(node.name) }), weights: [] });
         }
         shape = [shape.reduce((a, b) => a * b, 1)];
         break;
-      }
       case 'dense': {
         if (shape.length !== 1 || shape[0] !== op.kernelShape[0]) {
           throw unsupported(node, `input shape [${shape.join(',')}] does not fit kernel [${op.kernelShape.join(',')}]`);
         }
         const kernel = pendingChw ? chwToHwcRows(op.kernel, pendingChw, op.kernelShape[1]) : op.kernel;
         pendingChw = null;
-        denseLayer(node, op, kernel, name(node.name), out);
+        out.push(...denseParts(node, op, kernel, name(node.name)));
         shape = [op.kernelShape[1]];
         break;
       }
       case 'activation':
         out.push({ layer: activationLayer(op.activation, name(node.name), node), weights: [] });
         break;
-      case 'conv2d': {
-        if (shape.length !== 3) throw unsupported(node, `input shape [${shape.join(',')}] is not [H, W, C]`);
-        if (op.groups !== 1) throw unsupported(node, `grouped convolution (groups ${op.groups}) is not supported yet`);
-        if (typeof op.padding !== 'string') throw unsupported(node, 'explicit padding is not supported yet');
-        const [kh, kw, ci, co] = op.kernelShape;
-        if (ci !== shape[2]) throw unsupported(node, `kernel expects ${ci} input channels, the input has ${shape[2]}`);
-        const fused = fusedName(op.activation);
-        const lname = name(node.name);
-        const layer = tfl.layers.conv2d({
-          filters: co,
-          kernelSize: [kh, kw],
-          strides: [...op.strides],
-          dilationRate: [...op.dilations],
-          padding: op.padding,
-          activation: fused ?? 'linear',
-          useBias: true,
-          name: lname,
-        });
-        out.push({ layer, weights: [tf.tensor4d(op.kernel, [kh, kw, ci, co]), tf.tensor1d(op.bias)] });
-        if (fused === null) out.push({ layer: activationLayer(op.activation, `${lname}_act`, node), weights: [] });
-        shape = (layer.computeOutputShape([null, ...shape]) as number[]).slice(1);
-        break;
-      }
+      case 'conv2d':
       case 'maxPool': {
         if (shape.length !== 3) throw unsupported(node, `input shape [${shape.join(',')}] is not [H, W, C]`);
-        if (typeof op.padding !== 'string') throw unsupported(node, 'explicit padding is not supported yet');
-        const layer = tfl.layers.maxPooling2d({ poolSize: [...op.poolSize], strides: [...op.strides], padding: op.padding, name: name(node.name) });
-        out.push({ layer, weights: [] });
-        shape = (layer.computeOutputShape([null, ...shape]) as number[]).slice(1);
+        const parts = op.kind === 'conv2d' ? convParts(node, op, shape[2]!, name(node.name)) : poolParts(op, name(node.name));
+        out.push(...parts);
+        for (const p of parts) shape = (p.layer.computeOutputShape([null, ...shape]) as number[]).slice(1);
         break;
       }
       default:
-        throw unsupported(node, 'not supported by the layers builder yet');
+        throw unsupported(node, 'is not part of a sequential graph');
     }
   }
-  if (pendingChw) throw new QrobustError('unsupported_layer', "the graph ends in a 'chw' flatten");
   return out;
 }
 
-/**
- * Builds the TF.js model of a graph (see the module comment).
- * @throws QrobustError('unsupported_layer') naming the first node the builder cannot express.
- */
-export function buildLayersModel(graph: ModelGraph, front?: FrontEnd): tfl.LayersModel {
-  if (!isChain(graph)) throw new QrobustError('unsupported_layer', 'graphs with branches are not supported by the layers builder yet');
+function buildSequential(graph: ModelGraph, front: FrontEnd | undefined): tfl.LayersModel {
   const name = namer();
   const planned: PlannedLayer[] = [];
   if (front) planned.push({ layer: new Normalize({ mean: [...front.mean], std: [...front.std], name: name('normalize') }), weights: [] });
@@ -188,4 +114,35 @@ export function buildLayersModel(graph: ModelGraph, front?: FrontEnd): tfl.Layer
   } finally {
     tf.dispose(planned.flatMap((p) => [...p.weights]));
   }
+}
+
+/**
+ * A graph whose first node is a channel affine of the input with positive scales (preprocessing inside the
+ * network, or a batch norm on the input), as the rest of the graph behind one `Normalize` that does both the
+ * front end and that affine: `((x − m)/s)·a + b = (x − (m − b·s/a)) / (s/a)`. Null when it does not start so.
+ */
+function absorbLeadingAffine(graph: ModelGraph, front: FrontEnd | undefined): { readonly graph: ModelGraph; readonly front: FrontEnd } | null {
+  const [first, ...rest] = graph.nodes;
+  if (!first || first.op.kind !== 'channelAffine' || first.inputs[0] !== MODEL_INPUT || first.name === graph.output) return null;
+  if (rest.some((n) => n.inputs.includes(MODEL_INPUT))) return null;
+  const { scale, offset } = first.op;
+  const channels = graph.inputShape[2];
+  if (scale.length !== channels || scale.some((a) => !(a > 0))) return null;
+  const at = (v: readonly number[] | undefined, i: number, dflt: number): number => (v === undefined ? dflt : v.length === 1 ? v[0]! : v[i]!);
+  const mean = Array.from({ length: channels }, (_, i) => at(front?.mean, i, 0) - (offset[i]! * at(front?.std, i, 1)) / scale[i]!);
+  const std = Array.from({ length: channels }, (_, i) => at(front?.std, i, 1) / scale[i]!);
+  const nodes = rest.map((n) => ({ ...n, inputs: n.inputs.map((x) => (x === first.name ? MODEL_INPUT : x)) }));
+  return { graph: { ...graph, nodes }, front: { mean, std } };
+}
+
+/**
+ * Builds the TF.js model of a graph (see the module comment).
+ * @throws QrobustError('unsupported_layer') naming the first node the builder cannot express.
+ */
+export function buildLayersModel(graph: ModelGraph, front?: FrontEnd): tfl.LayersModel {
+  if (graph.nodes.length === 0) throw new QrobustError('unsupported_layer', 'the graph has no nodes');
+  if (isSequentialGraph(graph)) return buildSequential(graph, front);
+  const absorbed = absorbLeadingAffine(graph, front);
+  if (absorbed && isSequentialGraph(absorbed.graph)) return buildSequential(absorbed.graph, absorbed.front);
+  return buildFunctionalModel(graph, front);
 }

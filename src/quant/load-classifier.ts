@@ -10,7 +10,7 @@ import { readMetadata, type ModelMetadata } from '../models/metadata.js';
 import type { QuantGradient } from './fake-quant.js';
 import type { RequantRounding } from './integer/fixed-point.js';
 import { boundsOf, fakeQuantClassifier, integerClassifier } from './ptq.js';
-import { isQuantizedMeta, loadQuantizedModel } from './quantized-dir.js';
+import { isQuantizedMeta, loadQuantizedModel, type QuantizationRecord } from './quantized-dir.js';
 
 async function assertDirectory(dir: string): Promise<void> {
   let isDir: boolean;
@@ -27,7 +27,7 @@ export interface LoadClassifierOptions {
   readonly integer?: boolean;
   /** Gradient through quantizers on the fake-quant path (default 'ste'). */
   readonly gradient?: QuantGradient;
-  /** Requantization rounding on the integer path (default 'double', TFLite's default build). */
+  /** Requantization rounding on the integer path (default: the model's deployed runtime's; TFLite's 'double' unless recorded). */
   readonly rounding?: RequantRounding;
 }
 
@@ -53,8 +53,9 @@ export async function loadClassifier(dir: string, options: LoadClassifierOptions
     return { classifier: new LayersClassifier(loaded.model, boundsOf(meta)), meta, quantized: false };
   }
   const qm = await loadQuantizedModel(dir);
+  const rounding = options.rounding ?? (meta['quantization'] as QuantizationRecord).deployedRounding;
   const classifier = options.integer
-    ? integerClassifier(qm, options.rounding ? { rounding: options.rounding } : {})
+    ? integerClassifier(qm, rounding ? { rounding } : {})
     : fakeQuantClassifier(qm, options.gradient ? { gradient: options.gradient } : {});
   return { classifier, meta, quantized: true };
 }

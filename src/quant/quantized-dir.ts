@@ -17,6 +17,7 @@ import { QrobustError } from '../core/errors.js';
 import { graphFromModel, isWeightStep, type LayerGraph } from '../models/graph.js';
 import { loadModel, MODEL_JSON, saveModel } from '../models/io.js';
 import { readMetadata, writeMetadata, type EvaluationRecord, type ModelMetadata } from '../models/metadata.js';
+import type { RequantRounding } from './integer/fixed-point.js';
 import type { CalibrationRecord, QuantizedModel } from './ptq.js';
 import type { QuantPlan } from './plan.js';
 import type { QatRecord } from './qat.js';
@@ -45,6 +46,18 @@ export interface QuantizationRecord {
   /** Whether the integer-exact path can run the model. */
   readonly integerExecutable: boolean;
   readonly accuracy?: { readonly fakeQuant?: EvaluationRecord; readonly integer?: EvaluationRecord };
+  /** For a model imported already quantized (no parent): where its parameters came from. */
+  readonly imported?: ImportedQuantization;
+  /** The requantization rounding of the runtime the model was made for (default: TFLite's 'double'). */
+  readonly deployedRounding?: RequantRounding;
+}
+
+/** Provenance of the parameters of a model that was quantized elsewhere and imported. */
+export interface ImportedQuantization {
+  /** e.g. 'onnx-qdq', 'onnx-qoperator', 'tflite-int8'. */
+  readonly form: string;
+  /** The source file's SHA-256. */
+  readonly sha256: string;
 }
 
 /** True when a model's metadata says it is quantized. */
@@ -76,6 +89,9 @@ export interface SaveQuantizedOptions {
   readonly qat?: QatRecord;
   /** Without a parent: a layers model of the architecture whose topology is written (weights from `qm.graph`). */
   readonly topology?: tfl.LayersModel;
+  /** A model imported already quantized: its parameters' provenance (then no parent and no QAT record). */
+  readonly imported?: ImportedQuantization;
+  readonly deployedRounding?: RequantRounding;
 }
 
 /**
@@ -133,7 +149,9 @@ export async function saveQuantizedModel(out: string, qm: QuantizedModel, o: Sav
     for (const f of [MODEL_JSON, ...(await weightFiles(o.parentDir))]) await copyFile(join(o.parentDir, f), join(out, f));
     if (o.qat) await writeGraphWeights(out, qm.graph);
   } else {
-    if (!o.topology || !o.qat) throw new QrobustError('invalid_argument', 'a quantized model without a parent needs its QAT record and a topology to save');
+    if (!o.topology || !(o.qat || o.imported)) {
+      throw new QrobustError('invalid_argument', 'a quantized model without a parent needs a topology and its QAT record or import provenance to save');
+    }
     await saveModel(out, o.topology, qm.meta);
     await writeGraphWeights(out, qm.graph);
   }
@@ -147,12 +165,14 @@ export async function saveQuantizedModel(out: string, qm: QuantizedModel, o: Sav
     label: qm.label,
     spec: qm.spec,
     parent,
-    ...(o.qat ? { weightsSha256: ownSha } : {}),
+    ...(o.qat || o.parentDir === null ? { weightsSha256: ownSha } : {}),
     calibration: qm.calibration,
     params: qm.plan,
     integerExecutable: o.integerExecutable,
     ...(o.accuracy ? { accuracy: o.accuracy } : {}),
     ...(o.qat ? { qat: o.qat } : {}),
+    ...(o.imported ? { imported: o.imported } : {}),
+    ...(o.deployedRounding ? { deployedRounding: o.deployedRounding } : {}),
   };
   const meta: ModelMetadata = {
     ...parentMeta,

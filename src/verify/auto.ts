@@ -16,6 +16,7 @@
  */
 import { QrobustError } from '../core/errors.js';
 import { verifyCaseBab } from './bab/verify-bab.js';
+import { linearLowerOverBox } from './bounds/rounding.js';
 import { crownBounds, crownSpecLowerBounds, type CrownOptions } from './crown.js';
 import { confirmCounterexample, type ModelCheck } from './counterexample.js';
 import { intervalBounds } from './ibp.js';
@@ -68,15 +69,9 @@ export interface IntegerAutoOptions extends Omit<AutoOptions, 'modelCheck' | 'cr
   readonly encoding?: RequantEncoding;
 }
 
-/** Lower bound of c·y + o over an output box. */
+/** Lower bound of c·y + o over an output box, rounded outward (≤ the exact minimum). */
 function boxLower(c: LinearConstraint, lo: ArrayLike<number>, hi: ArrayLike<number>): number {
-  let s = c.offset;
-  for (let i = 0; i < c.coeffs.length; i++) {
-    const a = c.coeffs[i]!;
-    if (a > 0) s += a * lo[i]!;
-    else if (a < 0) s += a * hi[i]!;
-  }
-  return s;
+  return linearLowerOverBox(c.coeffs, c.offset, lo, hi);
 }
 
 function countTrue(a: readonly boolean[]): number {
@@ -141,6 +136,10 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
     mark('attack', `none (best margin ${atk.bestMargin.toPrecision(3)})`);
   }
   if (o.complete === 'none') return done({ verdict: 'unknown', method: 'auto', reason: 'no complete method run' });
+  const smooth = ir.steps.find((st) => st.kind === 'smooth');
+  if (smooth && o.complete === undefined) {
+    return done({ verdict: 'unknown', method: 'auto', reason: `no complete method for ${smooth.kind === 'smooth' ? smooth.fn : 'smooth'} steps (bounds and the attack only)` });
+  }
   const remaining = (deadline - performance.now()) / 1000;
   if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
 
@@ -243,6 +242,9 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
   mark('crown', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
   if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'crown' });
   if (o.upTo === 'crown') return done({ verdict: 'unknown', method: 'crown', reason: 'CROWN bounds do not decide it' });
+  // The exact encodings model no int32 wrap-around: with an accumulator that may wrap (after CROWN's tighter
+  // ranges), only the attack can still decide the case.
+  const wraps = bounds.ops.reduce((n, b) => n + (b.wraps ?? 0), 0);
   const openIdx = disjuncts.map((_, d) => d).filter((d) => !closed[d]);
   const open: IntegerVerificationCase = { ...icase, unsafe: { disjuncts: openIdx.map((d) => disjuncts[d]!) } };
   const order = openIdx.map((_, k) => k).sort((a, b) => promise[openIdx[a]!]! - promise[openIdx[b]!]! || a - b);
@@ -256,6 +258,9 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
     mark('attack', `none (best margin ${atk.bestMargin.toPrecision(3)})`);
   }
   if (o.complete === 'none') return done({ verdict: 'unknown', method: 'auto', reason: 'no complete method run' });
+  if (wraps > 0) {
+    return done({ verdict: 'unknown', method: 'auto', reason: `${wraps} accumulator(s) may wrap around in int32 over the box; the bit-precise encodings do not model wrap-around` });
+  }
   const remaining = (deadline - performance.now()) / 1000;
   if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
   // 3. Complete, bit-precise.

@@ -17,6 +17,7 @@
  * the neighbouring code.
  */
 import { QrobustError } from '../core/errors.js';
+import { modelGraphFromLayers } from '../graph/from-layers.js';
 import { convOutputSize, graphFromModel, padBefore, type Conv2DStep, type LayerGraph, type MaxPoolStep } from '../models/graph.js';
 import { loadModel } from '../models/io.js';
 import { readMetadata } from '../models/metadata.js';
@@ -26,11 +27,13 @@ import type { QuantParams } from '../quant/quantizer.js';
 import { convMatrix, poolGroups, type WindowGeometry } from './bounds/conv-matrix.js';
 import { IrBuilder } from './bounds/ir-builder.js';
 import { denseMatrix } from './bounds/matrix.js';
+import { irFromModelGraph } from './from-graph.js';
 import type { NetworkIR } from './ir.js';
 
 /**
  * Builds the IR of a model directory: the float model for a plain directory, the fake-quant model for a
- * quantized one.
+ * quantized one. A float model that is not a chain of the layer graph's layers (branches, average pooling,
+ * LeakyReLU, ...) is read as its model graph (`graph/from-layers.ts`) and lowered by `from-graph.ts`.
  * @throws QrobustError('not_a_model') and the loaders' other errors for a directory that is not a qrobust
  *   model, QrobustError('unsupported_layer') for a layer the layer graph does not support.
  */
@@ -41,13 +44,20 @@ export async function irFromModelDir(dir: string): Promise<NetworkIR> {
     return irFromPreparedGraph(prepareGraph(qm.graph, qm.plan), dir);
   }
   const loaded = await loadModel(dir);
-  let graph: LayerGraph;
   try {
-    graph = graphFromModel(loaded.model);
+    let graph: LayerGraph;
+    try {
+      graph = graphFromModel(loaded.model);
+    } catch (e) {
+      if (!(e instanceof QrobustError && e.code === 'unsupported_layer')) throw e;
+      // Not a chain of the quantizable layers (branches, average pooling, ...): the exact IR of its model graph.
+      const { graph: dag, front } = modelGraphFromLayers(loaded.model);
+      return irFromModelGraph(dag, front, dir);
+    }
+    return irFromPreparedGraph(prepareGraph(graph, null), dir);
   } finally {
     loaded.model.dispose();
   }
-  return irFromPreparedGraph(prepareGraph(graph, null), dir);
 }
 
 /** The IR of a prepared layer graph (a float graph when it was prepared with no plan). */

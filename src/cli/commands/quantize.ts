@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { type CommandDef, optBool, optNumber, optString, requireString, EXIT_OK } from '../command.js';
 import { ProgressBar } from '../progress.js';
 import { ARCH_NAMES } from '../../models/zoo.js';
-import { DATASET_NAMES } from '../../data/index.js';
+import { DATASET_PLACEHOLDER } from '../../data/index.js';
 import type { ParsedArgs } from '../args.js';
 import { parseBackendName } from '../../backend/backend.js';
 import { QrobustError } from '../../core/errors.js';
@@ -143,7 +143,7 @@ export const quantizeCommand: CommandDef = {
     { name: 'augment', type: 'string', description: 'QAT augmentation (default: crop-flip for CIFAR-10, none otherwise)', choices: ['none', 'crop-flip'] },
     { name: 'from-scratch', type: 'boolean', description: 'train --arch on --dataset quantized from its initialisation (needs --qat-epochs, no DIR)' },
     { name: 'arch', type: 'string', description: 'architecture for --from-scratch', placeholder: ARCH_NAMES.join('|') },
-    { name: 'dataset', type: 'string', description: 'dataset for --from-scratch', placeholder: DATASET_NAMES.join('|') },
+    { name: 'dataset', type: 'string', description: 'dataset for --from-scratch', placeholder: DATASET_PLACEHOLDER },
     { name: 'seed', type: 'int', description: 'seed for the calibration, evaluation and training subsets, QAT shuffling and initialisation', default: 0 },
     { name: 'eval-n', type: 'int', description: 'evaluate on a seeded subset of N test images (default all; 0 skips)' },
     { name: 'json', type: 'string', description: 'write the results as JSON to FILE', placeholder: 'FILE' },

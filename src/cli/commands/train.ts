@@ -3,7 +3,7 @@ import { type CommandDef, optNumber, optString, requireString, EXIT_OK } from '.
 import { ProgressBar } from '../progress.js';
 import { trainAndSave } from '../../models/train-and-save.js';
 import { ARCH_NAMES } from '../../models/zoo.js';
-import { DATASET_NAMES } from '../../data/index.js';
+import { DATASET_PLACEHOLDER } from '../../data/index.js';
 import { parseBackendName } from '../../backend/backend.js';
 
 export const trainCommand: CommandDef = {
@@ -11,7 +11,7 @@ export const trainCommand: CommandDef = {
   summary: 'train a model from the zoo and save it (TF.js layers format + qrobust.json)',
   positionals: [],
   options: [
-    { name: 'dataset', type: 'string', description: 'dataset', placeholder: DATASET_NAMES.join('|') },
+    { name: 'dataset', type: 'string', description: 'dataset', placeholder: DATASET_PLACEHOLDER },
     { name: 'arch', type: 'string', description: 'architecture', placeholder: ARCH_NAMES.join('|') },
     { name: 'epochs', type: 'int', description: 'training epochs', default: 5 },
     { name: 'seed', type: 'int', description: 'seed for initialisation, shuffling and augmentation', default: 0 },
