@@ -57,6 +57,8 @@ export {
   type FlattenStep,
   type ReluStep,
 } from './models/graph.js';
+export { layerGraphToOnnx, LOGITS_OUTPUT } from './models/onnx-export.js';
+export { exportModelDir, parseExportFormat, EXPORT_FORMATS, type ExportFormat, type ExportedWeights, type OnnxExport } from './quant/export-dir.js';
 
 export * from './quant/index.js';
 

@@ -1,35 +1,48 @@
-/** `qrobust export`: a quantized model directory as an integer ONNX model (QLinearConv form) for ONNX Runtime. */
+/** `qrobust export`: a model directory as an ONNX file, the float model or the integer (QLinearConv) one. */
 import { writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { initBackend, parseBackendName } from '../../backend/backend.js';
-import { QrobustError } from '../../core/errors.js';
-import { writeOnnxModel } from '../../onnx/index.js';
-import { integerProgramToOnnx } from '../../quant/integer/onnx-export.js';
-import { IntegerClassifier } from '../../quant/integer/integer-classifier.js';
-import { loadClassifier } from '../../quant/load-classifier.js';
+import { EXPORT_FORMATS, exportModelDir, parseExportFormat, type OnnxExport } from '../../quant/export-dir.js';
 import { type CommandDef, optString, requireString, EXIT_OK } from '../command.js';
+
+/** What the file holds, for the output line. */
+function describe(dir: string, e: OnnxExport): string {
+  const what =
+    e.weights === 'float'
+      ? 'float model'
+      : e.weights === 'float-latent'
+        ? `float model from the float (latent) weights of quantized ${dir} (${e.label}), without its quantizers`
+        : `integer QLinearConv model of ${e.label}`;
+  const outputs = e.outputs.map((o) => `'${o}'`).join(', ');
+  return `${what}; input 'pixels' float32 NHWC [batch, H, W, C] in [${e.inputRange.join(', ')}], outputs ${outputs}`;
+}
 
 export const exportCommand: CommandDef = {
   name: 'export',
-  summary: 'write a quantized model as an integer ONNX model (runs in ONNX Runtime with identical codes)',
-  positionals: [{ name: 'QDIR', description: 'quantized model directory with an integer form (weights, activations and input quantized)', required: true }],
+  summary: 'write a model as ONNX: the float model, or a quantized one as integer ONNX (identical codes in ONNX Runtime)',
+  positionals: [{ name: 'DIR', description: 'model directory (full-precision or quantized)', required: true }],
   options: [
     { name: 'out', type: 'string', description: 'the ONNX file to write', placeholder: 'FILE' },
+    {
+      name: 'format',
+      type: 'string',
+      description:
+        'onnx: the float model (for a quantized directory, its float (latent) weights); onnx-int8: the integer QOperator model of a quantized directory. ' +
+        'Default: onnx-int8 for a quantized directory with an integer form, onnx otherwise',
+      placeholder: EXPORT_FORMATS.join('|'),
+      choices: EXPORT_FORMATS,
+    },
     { name: 'backend', type: 'string', description: 'tensor backend', choices: ['wasm', 'cpu', 'node'] },
   ],
   async run(args, io) {
     const dir = args.positionals[0]!;
     const out = requireString(args, 'out', 'export');
+    const format = optString(args, 'format');
     const backend = optString(args, 'backend');
     await initBackend(backend ? parseBackendName(backend) : undefined);
-    const { classifier, quantized } = await loadClassifier(dir, { integer: true, rounding: 'onnxruntime' });
-    if (!quantized || !(classifier instanceof IntegerClassifier)) {
-      throw new QrobustError('invalid_argument', `${dir}: not a quantized model with an integer form`);
-    }
-    const bytes = writeOnnxModel(integerProgramToOnnx(classifier.program, basename(dir)));
-    await writeFile(out, bytes);
-    io.stderr.write(`wrote ${out} (${bytes.length} bytes): input 'pixels' float32 NHWC in [0, 1]; outputs 'codes' (int8) and 'logits'\n`);
-    io.stdout.write(JSON.stringify({ onnx: out, bytes: bytes.length }) + '\n');
+    const exported = await exportModelDir(dir, format === undefined ? undefined : parseExportFormat(format));
+    await writeFile(out, exported.bytes);
+    io.stderr.write(`wrote ${out} (${exported.bytes.length} bytes, ${exported.format}): ${describe(dir, exported)}\n`);
+    io.stdout.write(JSON.stringify({ onnx: out, bytes: exported.bytes.length, format: exported.format, weights: exported.weights }) + '\n');
     return EXIT_OK;
   },
 };
