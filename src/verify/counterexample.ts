@@ -7,25 +7,29 @@
  */
 import { evaluateIR, type NetworkIR } from './ir.js';
 import { irInputGradient } from './ir-gradient.js';
-import type { Box, UnsafeCondition, VerificationCase } from './property.js';
+import { inBox, type Box, type LinearConstraint, type UnsafeCondition, type VerificationCase } from './property.js';
 
-/** Value of one constraint, coeffs·y + offset (≤ 0 means satisfied). */
-function constraintValue(coeffs: Float64Array, offset: number, y: ArrayLike<number>): number {
-  let s = offset;
-  for (let i = 0; i < coeffs.length; i++) if (coeffs[i] !== 0) s += coeffs[i]! * y[i]!;
-  return s;
+/**
+ * Value of one constraint, coeffs·y + offset, ≤ 0 exactly when it is satisfied: a strict constraint (< 0) that
+ * sits at exactly 0 gets the smallest positive double instead, so a tie never counts for it.
+ */
+function constraintValue(c: LinearConstraint, y: ArrayLike<number>): number {
+  let s = c.offset;
+  for (let i = 0; i < c.coeffs.length; i++) if (c.coeffs[i] !== 0) s += c.coeffs[i]! * y[i]!;
+  return c.strict && s === 0 ? Number.MIN_VALUE : s;
 }
 
-/** max over the conjunction's constraints: ≤ 0 exactly when the conjunction holds. */
+/** max over the conjunction's constraints: ≤ 0 exactly when the conjunction holds (strict constraints included). */
 export function conjunctionValue(conj: UnsafeCondition['disjuncts'][number], y: ArrayLike<number>): number {
   let m = -Infinity;
-  for (const c of conj) m = Math.max(m, constraintValue(c.coeffs, c.offset, y));
+  for (const c of conj) m = Math.max(m, constraintValue(c, y));
   return m;
 }
 
 /**
  * The unsafe margin of an output: min over disjuncts of `conjunctionValue`. It is ≤ 0 exactly when `y`
- * satisfies the unsafe condition (the same test as `isUnsafe(unsafe, y, 0)`), and its size says by how much.
+ * satisfies the unsafe condition (the same test as `isUnsafe(unsafe, y, 0)`, strict constraints included), and
+ * its size says by how much. A NaN output never satisfies a disjunct.
  */
 export function unsafeMargin(unsafe: UnsafeCondition, y: ArrayLike<number>): { margin: number; disjunct: number } {
   let best = Infinity;
@@ -69,10 +73,12 @@ export function float32InBox(box: Box, x: ArrayLike<number>): Float64Array | nul
   for (let i = 0; i < out.length; i++) {
     const lo = box.lower[i]!;
     const hi = box.upper[i]!;
+    const openLo = box.openLower?.[i] === 1;
+    const openHi = box.openUpper?.[i] === 1;
     let f = Math.fround(Math.min(hi, Math.max(lo, x[i]!)));
-    if (f < lo) f = nextFloat32(f, 1);
-    if (f > hi) f = nextFloat32(f, -1);
-    if (f < lo || f > hi) return null;
+    if (f < lo || (openLo && f === lo)) f = nextFloat32(f, 1);
+    if (f > hi || (openHi && f === hi)) f = nextFloat32(f, -1);
+    if (!(openLo ? f > lo : f >= lo) || !(openHi ? f < hi : f <= hi)) return null;
     out[i] = f;
   }
   return out;
@@ -92,13 +98,12 @@ export interface CheckedCounterexample {
 export type ModelCheck = (input: Float64Array) => Promise<Float64Array | null> | Float64Array | null;
 
 /**
- * Re-checks a candidate: it must lie in the box (no tolerance) and its float64 IR output must satisfy the unsafe
- * condition (no tolerance; a tie counts as unsafe, as in VNN-LIB).
+ * Re-checks a candidate: it must lie in the box (no tolerance; an open side excludes its end point) and its
+ * float64 IR output must satisfy the unsafe condition (no tolerance; a tie counts as unsafe for a non-strict
+ * constraint, as VNN-LIB's `>=`, and not for a strict one).
  */
 export function checkCounterexample(ir: NetworkIR, vcase: VerificationCase, x: Float64Array): CheckedCounterexample | null {
-  for (let i = 0; i < x.length; i++) {
-    if (!(x[i]! >= vcase.input.lower[i]! && x[i]! <= vcase.input.upper[i]!)) return null;
-  }
+  if (x.length !== vcase.input.lower.length || !inBox(vcase.input, x)) return null;
   const output = evaluateIR(ir, x);
   const { margin } = unsafeMargin(vcase.unsafe, output);
   return margin <= 0 ? { input: x, output, margin } : null;
@@ -145,12 +150,13 @@ export async function confirmCounterexample(ir: NetworkIR, vcase: VerificationCa
     for (let it = 0; it < (o.iterations ?? 3); it++) {
       const y = evaluateIR(ir, x);
       const { disjunct } = unsafeMargin(vcase.unsafe, y);
-      const conj = vcase.unsafe.disjuncts[disjunct]!;
+      const conj = vcase.unsafe.disjuncts[disjunct];
+      if (!conj) break; // every disjunct's value is NaN: nothing to descend on
       // The active constraint of the conjunction (the largest value) is the one to push down.
       let active = conj[0]!;
       let worst = -Infinity;
       for (const c of conj) {
-        const v = constraintValue(c.coeffs, c.offset, y);
+        const v = constraintValue(c, y);
         if (v > worst) {
           worst = v;
           active = c;
