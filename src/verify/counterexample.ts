@@ -5,6 +5,7 @@
  * re-checks a candidate with `evaluateIR` (and, where the caller has one, the model itself), and tries to repair
  * a near miss by a short signed-gradient local search inside the box; whatever still fails is not reported `sat`.
  */
+import { exactlyUnsafe } from './exact.js';
 import { evaluateIR, type NetworkIR } from './ir.js';
 import { irInputGradient } from './ir-gradient.js';
 import { inBox, type Box, type LinearConstraint, type UnsafeCondition, type VerificationCase } from './property.js';
@@ -93,7 +94,9 @@ export interface CheckedCounterexample {
 
 /**
  * An extra concrete check beyond the float64 IR: the model itself (a TF.js model, an ONNX runtime session, the
- * integer program). Returns the model's output for the input, or null when it cannot run it.
+ * integer program). Returns the model's output for the input, or null when it cannot run it (a throw counts the
+ * same). A check that cannot run is no pass: the point must then be a counterexample in exact real arithmetic
+ * (`exactlyUnsafe`) to be accepted.
  */
 export type ModelCheck = (input: Float64Array) => Promise<Float64Array | null> | Float64Array | null;
 
@@ -137,8 +140,14 @@ export async function confirmCounterexample(ir: NetworkIR, vcase: VerificationCa
   const accept = async (x: Float64Array): Promise<CheckedCounterexample | null> => {
     const checked = checkCounterexample(ir, vcase, x);
     if (!checked || !o.modelCheck) return checked;
-    const y = await o.modelCheck(x);
-    return y === null || unsafeMargin(vcase.unsafe, y).margin <= 0 ? checked : null;
+    let y: Float64Array | null;
+    try {
+      y = await o.modelCheck(x);
+    } catch {
+      y = null;
+    }
+    if (y === null || y.length !== ir.outputSize) return exactlyUnsafe(ir, vcase, x) ? checked : null;
+    return unsafeMargin(vcase.unsafe, y).margin <= 0 ? checked : null;
   };
   const start = snap(candidate);
   if (!start) return null;
@@ -173,4 +182,52 @@ export async function confirmCounterexample(ir: NetworkIR, vcase: VerificationCa
     }
   }
   return null;
+}
+
+/** One re-check of a reported counterexample: what ran and what it said. */
+export interface Recheck {
+  readonly name: string;
+  readonly result: 'pass' | 'fail' | 'could not run';
+  readonly reason?: string;
+}
+
+/**
+ * Re-checks a final counterexample of a problem (any of its cases) independently of the verifier that found it:
+ * the float64 IR, each model check given (its `name` says in what arithmetic), and exact real arithmetic on the
+ * IR's parameters. `confirmed` is true when the float64 IR passes and so does some model check or, where none
+ * passed because none could run, exact arithmetic; a model check that ran and failed is never outvoted.
+ */
+export async function recheckCounterexample(
+  ir: NetworkIR,
+  cases: readonly VerificationCase[],
+  x: Float64Array,
+  models: readonly { readonly name: string; readonly check: ModelCheck; readonly failures?: readonly string[] }[],
+): Promise<{ readonly rechecks: readonly Recheck[]; readonly confirmed: boolean }> {
+  const rechecks: Recheck[] = [];
+  const float64 = cases.some((c) => checkCounterexample(ir, c, x) !== null);
+  rechecks.push({ name: 'float64 IR', result: float64 ? 'pass' : 'fail' });
+  let modelPass = false;
+  let modelFail = false;
+  for (const m of models) {
+    let y: Float64Array | null;
+    try {
+      y = await m.check(x);
+    } catch (e) {
+      y = null;
+      rechecks.push({ name: m.name, result: 'could not run', reason: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
+      continue;
+    }
+    if (y === null || y.length !== ir.outputSize) {
+      const reason = m.failures?.[m.failures.length - 1];
+      rechecks.push({ name: m.name, result: 'could not run', ...(reason ? { reason } : {}) });
+      continue;
+    }
+    const pass = cases.some((c) => inBox(c.input, x) && unsafeMargin(c.unsafe, y!).margin <= 0);
+    rechecks.push({ name: m.name, result: pass ? 'pass' : 'fail' });
+    if (pass) modelPass = true;
+    else modelFail = true;
+  }
+  const exact = cases.some((c) => exactlyUnsafe(ir, c, x));
+  rechecks.push({ name: 'exact real arithmetic', result: exact ? 'pass' : 'fail' });
+  return { rechecks, confirmed: float64 && !modelFail && (modelPass || exact) };
 }

@@ -16,6 +16,7 @@ import { QrobustError } from '../../core/errors.js';
 import type { RequantRounding } from '../../quant/integer/fixed-point.js';
 import { verifyProblemAuto } from '../../verify/auto.js';
 import { irFromOnnx } from '../../verify/from-onnx.js';
+import { recheckCounterexample } from '../../verify/counterexample.js';
 import { onnxModelCheck } from '../../verify/onnx-check.js';
 import type { RequantEncoding } from '../../verify/smt/encode-integer.js';
 import { releaseZ3 } from '../../verify/smt/z3-runtime.js';
@@ -75,11 +76,26 @@ export const verifyCommand: CommandDef = {
         if (problem.inputSize !== ir.inputSize || problem.outputSize !== ir.outputSize) {
           throw new QrobustError('shape_mismatch', `${vnnlib} speaks of ${problem.inputSize} inputs and ${problem.outputSize} outputs, ${onnx} has ${ir.inputSize} and ${ir.outputSize}`);
         }
-        const ort = await onnxModelCheck(onnx, ir.inputSize);
-        if (!ort.check) io.stderr.write(`verify: ${ort.reason}; counterexamples are re-checked in float64 only\n`);
-        const r = await verifyProblemAuto(ir, problem, { timeLimit: timeout, seed: optNumber(args, 'seed')!, ...methodOptions(method), ...(ort.check ? { modelCheck: ort.check } : {}) });
+        const ort = await onnxModelCheck(onnx, ir.inputSize, ir.outputSize);
+        if (ort.unavailable) io.stderr.write(`verify: warning: ${ort.unavailable}; a counterexample must then hold in exact real arithmetic\n`);
+        let r: { verdict: string; method: string; seconds: number; reason?: string; counterexample?: { input: Float64Array; output: Float64Array } } = await verifyProblemAuto(ir, problem, {
+          timeLimit: timeout,
+          seed: optNumber(args, 'seed')!,
+          ...methodOptions(method),
+          modelCheck: ort.check,
+        });
+        let rechecked = '';
+        if (r.verdict === 'sat') {
+          // Which re-checks ran and what each said, on the very point reported.
+          const { rechecks, confirmed } = await recheckCounterexample(ir, problem.cases, r.counterexample!.input, [{ name: ort.label, check: ort.check, failures: ort.failures }]);
+          for (const c of rechecks) {
+            if (c.result === 'could not run') io.stderr.write(`verify: warning: the ${c.name} re-check could not run${c.reason ? ` (${c.reason})` : ''}; the counterexample rests on the other re-checks\n`);
+          }
+          rechecked = `; re-checked: ${rechecks.map((c) => `${c.name} ${c.result}`).join(', ')}`;
+          if (!confirmed) r = { verdict: 'unknown', method: r.method, seconds: r.seconds, reason: 'the counterexample found was not confirmed by the model or by exact arithmetic' };
+        }
         io.stdout.write(`${r.verdict}\n`);
-        io.stdout.write(`method ${r.method}, ${r.seconds.toFixed(2)} s${r.reason ? `, ${r.reason}` : ''}\n`);
+        io.stdout.write(`method ${r.method}, ${r.seconds.toFixed(2)} s${r.reason ? `, ${r.reason}` : ''}${rechecked}\n`);
         const out = optString(args, 'out');
         if (out && r.verdict === 'sat' && r.counterexample) await writeFile(out, formatCounterexample(r.counterexample.input, r.counterexample.output));
         return EXIT_OK;
