@@ -11,7 +11,9 @@
  * `(or (and X… Y…) (and X… Y…))` gives one case per box. A disjunct whose box is empty (some lower bound above
  * its upper bound) can never be met: it is left out with a note in `notes`, and when every box is empty the file
  * is a QrobustError naming the input (the property would be vacuous, almost always a mistake in the file). Strict comparisons stay strict: `(< a b)` is the constraint a − b < 0 (`strict`), so a tie
- * does not meet it, and a strict bound on an input leaves that end of the box open.
+ * does not meet it, and a strict bound on an input leaves that end of the box open. Numbers must be finite
+ * doubles: a literal such as 1e400 (or 1e-400, which would read as 0), or a term that overflows, is rejected
+ * with its line.
  *
  * `(check-sat)`, `(get-model)`, `(exit)`, `(set-logic …)`, `(set-info …)` and `(set-option …)` are accepted
  * and ignored. Anything else is rejected with a QrobustError naming the file, the line and the problem.
@@ -142,7 +144,12 @@ class PropertyReader {
 
   term(e: SExpr): LinearTerm {
     if (e.kind === 'atom') {
-      if (NUMBER.test(e.text)) return { coeffs: new Map(), constant: Number(e.text) };
+      if (NUMBER.test(e.text)) {
+        const v = Number(e.text);
+        if (!Number.isFinite(v)) this.fail(e, `the number ${e.text} is outside the range of double precision`);
+        if (v === 0 && /[1-9]/.test(e.text.replace(/[eE].*$/, ''))) this.fail(e, `the number ${e.text} is too small for double precision (it would read as 0)`);
+        return { coeffs: new Map(), constant: v };
+      }
       const m = VARIABLE.exec(e.text);
       if (!m) this.fail(e, `'${e.text}' is neither a number nor an X_<i>/Y_<i> variable`);
       const set = m[1] === 'X' ? this.declared.inputs : this.declared.outputs;
@@ -153,6 +160,14 @@ class PropertyReader {
     if (!head || head.kind !== 'atom') this.fail(e, `expected an operator, got ${show(e)}`);
     if (args.length === 0) this.fail(e, `'${head.text}' needs at least one argument`);
     const terms = args.map((a) => this.term(a));
+    const t = this.combine(head, e, terms);
+    if (!Number.isFinite(t.constant) || [...t.coeffs.values()].some((v) => !Number.isFinite(v))) {
+      this.fail(e, `the term ${show(e)} evaluates to a value outside the range of double precision`);
+    }
+    return t;
+  }
+
+  private combine(head: Atom, e: List, terms: LinearTerm[]): LinearTerm {
     switch (head.text) {
       case '+':
         return terms.reduce((a, b) => addTerms(a, b, 1));
@@ -180,6 +195,9 @@ class PropertyReader {
     const a = this.term(e.items[1]!);
     const b = this.term(e.items[2]!);
     const aMinusB = addTerms(a, b, -1);
+    if (!Number.isFinite(aMinusB.constant) || [...aMinusB.coeffs.values()].some((v) => !Number.isFinite(v))) {
+      this.fail(e, `the difference of the two sides of ${show(e)} is outside the range of double precision`);
+    }
     const bMinusA = scaleTerm(aMinusB, -1);
     const parts = op === '<=' || op === '<' ? [aMinusB] : op === '>=' || op === '>' ? [bMinusA] : [aMinusB, bMinusA];
     const strict = op === '<' || op === '>';
