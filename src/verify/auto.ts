@@ -29,7 +29,7 @@ import { integerIntervalBounds, type IntegerBounds } from './integer/interval.js
 import { integerRelaxation } from './integer/relaxation.js';
 import { verifyIntegerCaseMilp } from './milp/verify-integer-milp.js';
 import { verifyCaseMilp } from './milp/verify-milp.js';
-import type { LinearConstraint, NetworkBounds, VerificationCase, VerificationProblem, VerificationResult } from './property.js';
+import { boundExcludes, type LinearConstraint, type NetworkBounds, type VerificationCase, type VerificationProblem, type VerificationResult } from './property.js';
 import type { RequantEncoding } from './smt/encode-integer.js';
 import { verifyCaseSmt, verifyIntegerCaseSmt } from './smt/verify-smt.js';
 
@@ -98,7 +98,7 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
   const ibp = intervalBounds(ir, vcase.input);
   const out = ibp.steps[ibp.steps.length - 1]!;
   disjuncts.forEach((conj, d) => {
-    if (conj.some((c) => boxLower(c, out.lower, out.upper) > 0)) closed[d] = true;
+    if (conj.some((c) => boundExcludes(c, boxLower(c, out.lower, out.upper)))) closed[d] = true;
   });
   mark('ibp', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
   if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'ibp' });
@@ -111,7 +111,7 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
   });
   const lower = crownSpecLowerBounds(ir, vcase.input, rows.map((r) => r.c), o.crown);
   rows.forEach((r, k) => {
-    if (lower[k]! > 0) closed[r.d] = true;
+    if (boundExcludes(r.c, lower[k]!)) closed[r.d] = true;
   });
   mark('crown', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
   if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'crown' });
@@ -158,6 +158,19 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
     r = await verifyCaseSmt(ir, open, { timeLimit: remaining, bounds: ibp, ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });
   }
   mark(complete, r.verdict + (r.reason ? ` (${r.reason})` : ''));
+  // A strict constraint (VNN-LIB `<`, `>`) met with equality is no counterexample, nor is the excluded end of an
+  // open side of the box, but only exact arithmetic can
+  // prove that nothing better exists: bounds are widened by rounding margins and MILP has tolerances. In auto
+  // mode, a case they leave undecided and that has strict constraints goes to exact SMT with the time left.
+  const openBox = [vcase.input.openLower, vcase.input.openUpper].some((a) => a?.some((v) => v === 1));
+  const strict = openBox || disjuncts.some((conj, d) => !closed[d] && conj.some((c) => c.strict));
+  const left = (deadline - performance.now()) / 1000;
+  if (r.verdict === 'unknown' && strict && o.complete === undefined && complete !== 'smt' && left > 0) {
+    const open: VerificationCase = { input: vcase.input, unsafe: { disjuncts: disjuncts.filter((_, d) => !closed[d]) } };
+    const exact = await verifyCaseSmt(ir, open, { timeLimit: left, bounds: ibp, ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });
+    mark('smt', exact.verdict + (exact.reason ? ` (${exact.reason})` : ''));
+    if (exact.verdict === 'sat' || exact.verdict === 'unsat') return done({ ...exact, method: 'smt' });
+  }
   return done({ ...r, method: r.verdict === 'sat' || r.verdict === 'unsat' ? complete : r.method });
 }
 
@@ -211,7 +224,7 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
     const lo = Array.from(outB.lower, (q) => s * (q - zp));
     const hi = Array.from(outB.upper, (q) => s * (q - zp));
     disjuncts.forEach((conj, d) => {
-      if (conj.some((c) => boxLower(c, lo, hi) > 0)) closed[d] = true;
+      if (conj.some((c) => boundExcludes(c, boxLower(c, lo, hi)))) closed[d] = true;
     });
   };
   const closed = disjuncts.map(() => false);
@@ -227,7 +240,7 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
   disjuncts.forEach((conj, d) => {
     if (closed[d]) return;
     // c·y + o with y = s·(q − zp): coefficients c·s on the codes, offset o − s·zp·Σc.
-    for (const c of conj) rows.push({ d, c: { coeffs: c.coeffs.map((w) => w * s), offset: c.offset - s * zp * c.coeffs.reduce((a, w) => a + w, 0) } });
+    for (const c of conj) rows.push({ d, c: { coeffs: c.coeffs.map((w) => w * s), offset: c.offset - s * zp * c.coeffs.reduce((a, w) => a + w, 0), ...(c.strict ? { strict: true } : {}) } });
   });
   // Per disjunct, the largest CROWN lower bound of its constraints: the smaller, the more room for a
   // counterexample, so the complete method tries those disjuncts first.
@@ -235,7 +248,7 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
   if (rows.length) {
     const lower = crownSpecLowerBounds(relax.ir, relax.box, rows.map((r) => r.c));
     rows.forEach((r, k) => {
-      if (lower[k]! > 0) closed[r.d] = true;
+      if (boundExcludes(r.c, lower[k]!)) closed[r.d] = true;
       promise[r.d] = Math.max(promise[r.d]!, lower[k]!);
     });
   }

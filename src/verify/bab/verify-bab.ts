@@ -25,7 +25,7 @@ import { crownSpecAnalysis, type CrownOptions, type SpecAnalysis } from '../crow
 import { checkCounterexample, confirmCounterexample, type ModelCheck } from '../counterexample.js';
 import type { NetworkIR } from '../ir.js';
 import { verifyCaseMilp } from '../milp/verify-milp.js';
-import type { LinearConstraint, VerificationCase, VerificationResult } from '../property.js';
+import { boundExcludes, type LinearConstraint, type VerificationCase, type VerificationResult } from '../property.js';
 import { chooseBranch } from './branch.js';
 
 export interface BabOptions {
@@ -148,7 +148,7 @@ export async function verifyCaseBab(ir: NetworkIR, vcase: VerificationCase, o: B
     const best = new Map<number, number>();
     rowDisjunct.forEach((d, r) => {
       const l = analysis.lower[r]!;
-      if (l > 0) closed[d] = true;
+      if (boundExcludes(constraints[r]!, l)) closed[d] = true;
       best.set(d, Math.max(best.get(d) ?? -Infinity, l));
     });
     if (closed.every(Boolean)) {

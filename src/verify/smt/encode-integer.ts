@@ -235,7 +235,7 @@ export function encodeIntegerProgram(icase: IntegerVerificationCase, mode: Requa
         if (w !== 0 && zp !== 0) terms.push(`(- (* ${realLit(w)} ${realLit(s)} ${realLit(zp)}))`);
       });
       if (c.offset !== 0) terms.push(realLit(c.offset));
-      return `(<= ${sum(terms, '0.0')} 0.0)`;
+      return `(${c.strict ? '<' : '<='} ${sum(terms, '0.0')} 0.0)`;
     });
     return cs.length === 1 ? cs[0]! : `(and ${cs.join(' ')})`;
   });

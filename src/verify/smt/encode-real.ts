@@ -43,7 +43,8 @@ export function encodeRealNetwork(ir: NetworkIR, vcase: VerificationCase, bounds
   for (let i = 0; i < ir.inputSize; i++) {
     const n = `x_${i}`;
     inputNames.push(n);
-    lines.push(`(declare-const ${n} Real)`, `(assert (<= ${realLit(vcase.input.lower[i]!)} ${n} ${realLit(vcase.input.upper[i]!)}))`);
+    const b = vcase.input;
+    lines.push(`(declare-const ${n} Real)`, `(assert (and (${b.openLower?.[i] ? '<' : '<='} ${realLit(b.lower[i]!)} ${n}) (${b.openUpper?.[i] ? '<' : '<='} ${n} ${realLit(b.upper[i]!)})))`);
     cur.push(n);
   }
   let unstable = 0;
@@ -70,7 +71,7 @@ export function encodeRealNetwork(ir: NetworkIR, vcase: VerificationCase, bounds
         if (w !== 0) terms.push(`(* ${realLit(w)} ${cur[j]!})`);
       });
       if (c.offset !== 0) terms.push(realLit(c.offset));
-      return `(<= ${sum(terms, '0.0')} 0.0)`;
+      return `(${c.strict ? '<' : '<='} ${sum(terms, '0.0')} 0.0)`;
     });
     return cs.length === 1 ? cs[0]! : `(and ${cs.join(' ')})`;
   });
