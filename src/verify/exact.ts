@@ -8,6 +8,7 @@
  * This is the semantics the SMT verifier decides (real arithmetic on the IR's stored parameters), and the one a
  * counterexample falls back on when the model itself (onnxruntime) cannot run it.
  */
+import { QrobustError } from '../core/errors.js';
 import type { IRStep, Matrix, NetworkIR } from './ir.js';
 import type { LinearConstraint, VerificationCase } from './property.js';
 
@@ -132,6 +133,8 @@ function applyExact(step: IRStep, x: DyadicVector): DyadicVector {
     }
     case 'quantize':
       return quantize(step, x);
+    case 'smooth':
+      throw new QrobustError('unsupported_layer', `step '${step.name}' (${step.fn}): exact dyadic arithmetic holds piecewise-linear networks only`);
   }
 }
 
