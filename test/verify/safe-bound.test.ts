@@ -3,7 +3,7 @@
  * feasible point (weak duality, checked on a feasible point the LP is built around), and with HiGHS's duals it
  * is the LP optimum up to the tolerances.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { highsRuntime } from '../../src/verify/milp/highs-runtime.js';
@@ -67,10 +67,7 @@ test('safe LP bound: below the objective at a feasible point for random duals; t
     assert.ok(safe <= opt + 1e-9 * (1 + Math.abs(opt)) && safe >= opt - 1e-5 * (1 + Math.abs(opt)), `LP ${t}: safe ${safe}, optimum ${opt}`);
     assert.ok(safe <= at, `LP ${t}: below the feasible point`);
   }
-});
-
-// HiGHS's wasm module keeps this process alive after runs that read row duals (no handle shows why): end it
-// once the test has reported, so the suite cannot hang on this file.
-after(() => {
-  setImmediate(() => process.exit(process.exitCode ?? 0));
+  // HiGHS's wasm module keeps this process alive after runs that read row duals (no handle shows why): end it
+  // shortly after the test has reported, so the suite cannot hang on this file.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
 });
