@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { verifyCaseAuto } from '../../src/verify/auto.js';
 import { verifyCaseBab } from '../../src/verify/bab/verify-bab.js';
+import { affineEvalMargins } from '../../src/verify/bounds/evaluation.js';
 import { IrBuilder } from '../../src/verify/bounds/ir-builder.js';
 import { denseMatrix } from '../../src/verify/bounds/matrix.js';
 import { crownBounds, crownSpecLowerBounds } from '../../src/verify/crown.js';
@@ -148,4 +149,19 @@ test('float32: a folded chain whose bias cancels (Sub 1000.1, Gemm bias +1000.1)
     assert.ok(out.lower[0]! <= y && y <= out.upper[0]!, `x = ${x}: ${y} in [${out.lower[0]}, ${out.upper[0]}]`);
   }
   assert.ok(worst > 1e-6, `the float32 chain does lose precision (${worst})`);
+});
+
+test('float32: a row whose only nonzero term is a float32 bias or one ±1 weight is exact (margin 0); any other row keeps a margin', () => {
+  const step = network(2, [dense('rows', [[0, 0], [1, 0], [0, -1], [1, 0], [0.5, 0], [0, 0], [1, 1]], [0.5, 0, 0, 0.25, 0, 0.1, 0])]).steps[0] as AffineStep;
+  const m = affineEvalMargins(step, [3, 3]);
+  assert.deepEqual(Array.from(m.subarray(0, 3)), [0, 0, 0], 'bias only, +x, −x');
+  for (let i = 3; i < 7; i++) assert.ok(m[i]! > 0, `row ${i} (x + b, 0.5·x, a bias 0.1 that float32 rounds, x0 + x1) keeps a margin`);
+  // The exact rows really are exact in float32, in every summation order, on random float32 inputs.
+  const rng = new Rng(7);
+  const ir = network(2, [dense('exact', [[0, 0], [1, 0], [0, -1]], [0.5, 0, 0])]);
+  for (let t = 0; t < 200; t++) {
+    const x = [f((rng.next() - 0.5) * 6), f((rng.next() - 0.5) * 6)];
+    const exact = [0.5, x[0]!, -x[1]!];
+    for (const order of [0, 1, 2] as const) assert.deepEqual(Array.from(eval32(ir, x, order)), exact);
+  }
 });
