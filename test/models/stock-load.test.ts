@@ -47,7 +47,7 @@ test.after(async () => {
 type Loaded = { name: string; logits?: number[]; error?: string };
 
 function loadInStockTfjs(mode: 'register' | 'bare'): Loaded[] {
-  const r = spawnSync(process.execPath, [fixture, doc, mode, root, ...models.map((m) => m.name)], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...process.execArgv, fixture, doc, mode, root, ...models.map((m) => m.name)], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Loaded);
 }
