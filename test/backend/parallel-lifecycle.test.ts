@@ -57,9 +57,10 @@ test('the process exits after close(), and also when close() is forgotten', asyn
   assert.match(forgotten.output, /done 2/);
 });
 
-test('workers do not inherit the main script\'s input options', () => {
+test('workers do not inherit the main script\'s input options or process-wide V8 options', () => {
   assert.deepEqual(workerExecArgv(['--input-type=module', '-e', 'code', '--max-old-space-size=512']), ['--max-old-space-size=512']);
   assert.deepEqual(workerExecArgv(['--input-type', 'module', '--print', 'x', '--enable-source-maps']), ['--enable-source-maps']);
+  assert.deepEqual(workerExecArgv(['--no-concurrent-recompilation', '--conditions=x', '--stack-trace-limit=20']), ['--conditions=x', '--stack-trace-limit=20']);
 });
 
 test('worker count: QROBUST_WORKERS, explicit requests and the default', () => {

@@ -137,7 +137,9 @@ class Handle {
 
 /**
  * The parent's Node options minus those a worker rejects or must not inherit: the main script's own input
- * options (`-e`/`--eval`/`-p`/`--print` with their code, `--input-type`).
+ * options (`-e`/`--eval`/`-p`/`--print` with their code, `--input-type`), and V8 options Node does not know
+ * (such as the `--no-concurrent-recompilation` the binary runs with): they are process-wide, so the worker
+ * already runs under them, and a Worker given one fails to start.
  */
 export function workerExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
@@ -152,6 +154,7 @@ export function workerExecArgv(execArgv: readonly string[] = process.execArgv): 
       continue;
     }
     if (a.startsWith('--eval=') || a.startsWith('--print=') || a.startsWith('--input-type=')) continue;
+    if (a.startsWith('--') && !process.allowedNodeEnvironmentFlags.has(a.split('=', 1)[0]!)) continue;
     out.push(a);
   }
   return out;
