@@ -9,7 +9,12 @@ import { verifyCaseSmt } from '../../src/verify/smt/verify-smt.js';
 import { configureZ3, releaseZ3, withZ3Context, z3Generation } from '../../src/verify/smt/z3-runtime.js';
 import { assertCounterexample, box, le, randomNet, robustnessCase, roundingNet, vcase, VEE, VEE_BOX } from './tiny-nets.js';
 
-after(releaseZ3);
+// Z3's worker threads keep a process alive; when killing them times out (a thread that aborted), end the file
+// once its tests have reported rather than hang the suite.
+after(async () => {
+  await releaseZ3();
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+});
 
 
 test('exact rationals: every float64 is written as m / 2^k without rounding', () => {
@@ -48,6 +53,8 @@ test('SMT models fake-quant rounding and clamping exactly (round half away from 
 });
 
 test('MILP and SMT agree on random 2-6-6-3 nets (weights on a 1/8 grid), and both counterexamples re-check', async () => {
+  // On a fresh instance: after other checks, Z3's wasm build sometimes answers these nets wrongly (see z3-runtime.ts).
+  await releaseZ3();
   const rng = new Rng(21);
   const seen = { sat: 0, unsat: 0 };
   for (let k = 0; k < 8; k++) {
@@ -68,7 +75,7 @@ test('MILP and SMT agree on random 2-6-6-3 nets (weights on a 1/8 grid), and bot
   assert.ok(seen.sat > 0 && seen.unsat > 0, `both answers occur (${JSON.stringify(seen)})`);
 });
 
-test('the Z3 runtime shares one context and starts a fresh wasm instance after its quota of checks', async () => {
+test('the Z3 runtime starts a fresh wasm instance after its quota of checks', async () => {
   configureZ3({ maxChecks: 2 });
   try {
     await releaseZ3();

@@ -1,8 +1,14 @@
 /**
- * The Z3 runtime (`z3-solver`, Z3 compiled to WebAssembly with worker threads). Initialization is paid once and
- * shared, with one Z3 context for all checks: every `new Context()` allocates a native context that is never
- * freed, and the 2 GiB wasm heap filled up after a few hundred checks (measured on the mlp-tiny runs). The
- * whole instance is also replaced after a number of checks (`configureZ3`), since Z3's term tables only grow. `releaseZ3`
+ * The Z3 runtime (`z3-solver`, Z3 compiled to WebAssembly with worker threads). Initialization is paid once per
+ * instance, and the instance is replaced after a number of checks (`configureZ3`, default 40): every
+ * `new Context()` allocates a native context that is never freed, and the 2 GiB wasm heap filled up after a few
+ * hundred checks (measured on the mlp-tiny runs).
+ *
+ * Each check gets a context of its own. z3-solver frees a context's objects from FinalizationRegistry callbacks
+ * on the main thread, whenever V8 collects them, also while a check runs on Z3's worker thread; Z3 is
+ * thread-safe across contexts, not within one. With one shared context, a 2-6-6-3 net checked after other
+ * checks answered "division by 0" or ran the wasm heap out of memory in about half the runs of
+ * test/verify/smt.test.ts (and never when checked first); with a context per check, in none. `releaseZ3`
  * ends the worker threads so that a process (a test file, the CLI) can exit without `process.exit`.
  */
 import { init, killThreads } from 'z3-solver';
@@ -29,7 +35,6 @@ export function z3Generation(): number {
 
 interface Instance {
   readonly api: Z3Api;
-  readonly ctx: Z3Context;
   checks: number;
 }
 
@@ -39,7 +44,7 @@ function start(): Promise<Instance> {
   current ??= init().then(
     (api) => {
       generation++;
-      return { api, ctx: new api.Context('main') as Z3Context, checks: 0 };
+      return { api, checks: 0 };
     },
     (e: unknown) => {
       current = null;
@@ -55,7 +60,7 @@ export async function z3(): Promise<Z3Api> {
 }
 
 /**
- * Runs `fn` with the shared context; counts it as one check and starts a fresh instance for the next call once
+ * Runs `fn` with a fresh context (see the header); counts it as one check and starts a fresh instance for the next call once
  * this one has served its quota. `abandon` ends this instance at once (a check that will not stop): its threads
  * are killed and the next call starts a fresh instance.
  */
@@ -73,7 +78,8 @@ export async function withZ3Context<T>(fn: (ctx: Z3Context, api: Z3Api, abandon:
     }
   };
   try {
-    return await fn(inst.ctx, inst.api, abandon);
+    const ctx = new inst.api.Context(`check${inst.checks}`) as Z3Context;
+    return await fn(ctx, inst.api, abandon);
   } finally {
     if (!gone && inst.checks >= maxChecks && current !== null && (await current) === inst) await releaseZ3();
   }
