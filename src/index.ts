@@ -23,7 +23,8 @@ export {
   type DatasetsStatus,
 } from './data/index.js';
 
-export { ARCH_NAMES, ARCHS, buildModel, parseArchName, type ArchName, type ModelInputSpec } from './models/zoo.js';
+export { ARCH_NAMES, parseArchName, type ArchName } from './models/arch-names.js';
+export { ARCHS, buildModel, type ModelInputSpec } from './models/zoo.js';
 export { Normalize } from './models/normalize-layer.js';
 export { trainModel, learningRateAt, TRAIN_DEFAULTS, type TrainOptions, type TrainReport } from './models/train.js';
 export { trainAndSave, type TrainAndSaveOptions, type TrainAndSaveResult } from './models/train-and-save.js';

@@ -19,7 +19,8 @@ import { loadClassifier } from '../quant/load-classifier.js';
 import { writeExamples, type ExamplesAtEpsilon } from './examples-file.js';
 import { getAttack } from './registry.js';
 import { predict, runAttack, type EpsilonResult } from './run.js';
-import { chooseTargets, type TargetMode } from './targets.js';
+import type { TargetMode } from './target-modes.js';
+import { chooseTargets } from './targets.js';
 import { evaluateTransfer } from './transfer.js';
 import type { AttackOptionName, AttackOptions, LossName, Norm } from './types.js';
 

@@ -11,7 +11,8 @@ export type {
   ResolvedOptions,
 } from './types.js';
 export { LOSSES, NORMS } from './types.js';
-export { ATTACKS, ATTACK_NAMES, getAttack } from './registry.js';
+export { ATTACKS, getAttack } from './registry.js';
+export { ATTACK_NAMES } from './attack-names.js';
 export { attack, predict, runAttack, type EpsilonResult, type PixelGridOutcome, type RunAttackOptions, type RunAttackResult } from './run.js';
 export { resolveOptions } from './options.js';
 export { attackLoss, isAdversarial, lossGradient, predictions, type LossGradient } from './losses.js';

@@ -32,9 +32,8 @@ import type { NetworkIR } from './ir.js';
 import { localRobustnessCase, type VerificationCase } from './property.js';
 import type { RequantEncoding } from './smt/encode-integer.js';
 import { z3Version } from './smt/z3-runtime.js';
+import { methodOptions, type VerifyMethod } from './methods.js';
 
-export const VERIFY_METHODS = ['ibp', 'crown', 'milp', 'bab', 'smt', 'auto'] as const;
-export type VerifyMethod = (typeof VERIFY_METHODS)[number];
 export type Semantics = 'float' | 'fake-quant' | 'integer';
 
 export interface VerifyDirOptions {
@@ -93,21 +92,6 @@ export interface VerifyDirReport {
     readonly dataset: DatasetDescription;
     readonly versions: Record<string, string>;
   };
-}
-
-/** The auto pipeline restricted to one method: 'ibp'/'crown' stop after that bound, 'milp'/'bab'/'smt' skip the attack. */
-export function methodOptions(method: VerifyMethod): { upTo?: 'ibp' | 'crown'; noAttack?: boolean; complete?: 'milp' | 'bab' | 'smt' } {
-  switch (method) {
-    case 'ibp':
-    case 'crown':
-      return { upTo: method, noAttack: true };
-    case 'milp':
-    case 'bab':
-    case 'smt':
-      return { noAttack: true, complete: method };
-    case 'auto':
-      return {};
-  }
 }
 
 /** The classifier itself (float32 TF.js or fake-quant executor) as a counterexample check. */
