@@ -19,7 +19,8 @@ export { attackLoss, isAdversarial, lossGradient, predictions, type LossGradient
 export { l1Normalize, normalizeGradient, perturbationNorms, project, randomStart, selectSamples } from './projection.js';
 export { fixedEpsilon, runMinimumNorm } from './minimum-norm.js';
 export { snapToGrid } from './pixel-grid.js';
-export { chooseTargets, TARGET_MODES, type TargetMode } from './targets.js';
+export { chooseTargets } from './targets.js';
+export { TARGET_MODES, type TargetMode } from './target-modes.js';
 export { evaluateTransfer, type TransferOutcome } from './transfer.js';
 export { readExamples, writeExamples, type AdversarialExamples, type ExamplesAtEpsilon } from './examples-file.js';
 export { fgsm, FGSM_DEFAULTS } from './fgsm.js';

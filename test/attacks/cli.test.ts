@@ -10,7 +10,7 @@ import { loadModel, saveModel } from '../../src/models/io.js';
 import { isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';
 import { saveQuantizedModel } from '../../src/quant/quantized-dir.js';
 import { makeQuantSpec } from '../../src/quant/spec.js';
-import { parseEpsilons } from '../../src/cli/commands/attack.js';
+import { parseEpsilons } from '../../src/cli/epsilon.js';
 import { tf } from '../../src/backend/tf.js';
 import { loadClassifier } from '../../src/quant/load-classifier.js';
 import { runAttack } from '../../src/attacks/index.js';

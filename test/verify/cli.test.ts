@@ -11,7 +11,7 @@ import { loadModel, saveModel } from '../../src/models/io.js';
 import { isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';
 import { saveQuantizedModel } from '../../src/quant/quantized-dir.js';
 import { makeQuantSpec } from '../../src/quant/spec.js';
-import { parseEpsilon } from '../../src/cli/commands/verify.js';
+import { parseEpsilon } from '../../src/cli/epsilon.js';
 import { irFromOnnx } from '../../src/verify/from-onnx.js';
 import { evaluateIR } from '../../src/verify/ir.js';
 import { inBox, isUnsafe } from '../../src/verify/property.js';

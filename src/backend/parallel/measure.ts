@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { initBackend, parseBackendName } from '../backend.js';
 import { fastKernelsInstalled } from '../kernels/index.js';
-import { buildModel, parseArchName } from '../../models/zoo.js';
+import { parseArchName } from '../../models/arch-names.js';
+import { buildModel } from '../../models/zoo.js';
 import { DataParallel } from './data-parallel.js';
 import { measureThroughput, type ParallelOp, type ThroughputResult } from './timing.js';
 
