@@ -61,7 +61,10 @@ test('verify DIR: per-sample lines, a summary line and a JSON report with seed, 
   const report = JSON.parse(await readFile(json, 'utf8')) as VerifyDirReport;
   const s = report.summary;
   assert.equal(s.verified + s.falsified + s.unknown, 4);
-  assert.ok(s.seconds >= 0);
+  assert.equal(lines[5], `verified ${s.verified}  falsified ${s.falsified}  unknown ${s.unknown}  seconds ${s.seconds.toFixed(1)}`);
+  // The summary's seconds are the wall time of the whole run, which holds every sample's own time.
+  const perSample = report.samples.reduce((t, x) => t + x.seconds, 0);
+  assert.ok(perSample > 0 && s.seconds >= perSample, `run ${s.seconds} s, samples ${perSample} s`);
   assert.equal(report.method, 'crown');
   assert.equal(report.semantics, 'float');
   assert.equal(report.config.seed, 0);
