@@ -13,7 +13,8 @@ import { multiplyByQuantizedMultiplier, quantizeMultiplier, type RequantRounding
 import { prepareGraph, type QuantPlan } from '../../src/quant/plan.js';
 import { FakeQuantClassifier } from '../../src/quant/quantized-classifier.js';
 import { quantizeGraph } from '../../src/quant/ptq.js';
-import { paramsFromRanges, roundHalfAway } from '../../src/quant/quantizer.js';
+import { paramsFromRanges } from '../../src/quant/quantizer.js';
+import { roundHalfAway } from '../../src/quant/rounding.js';
 import { makeQuantSpec, type QuantSpecInit } from '../../src/quant/spec.js';
 import { trainedTinyMlp, untrained } from './fixtures.js';
 
