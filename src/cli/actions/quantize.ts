@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { type CliIO, optBool, optNumber, optString, requireString, EXIT_OK } from '../command.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar } from '../../core/progress.js';
 import type { ParsedArgs } from '../args.js';
 import { parseBackendName } from '../../backend/backend.js';
 import { QrobustError } from '../../core/errors.js';

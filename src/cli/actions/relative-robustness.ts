@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { type CliIO, EXIT_OK, optNumber, optString, requireString } from '../command.js';
 import type { ParsedArgs } from '../args.js';
 import { parseEpsilon } from '../epsilon.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar } from '../../core/progress.js';
 import { parseBackendName } from '../../backend/backend.js';
 import { QrobustError } from '../../core/errors.js';
 import type { RequantRounding } from '../../quant/integer/fixed-point.js';

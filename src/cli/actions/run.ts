@@ -1,7 +1,7 @@
 /** `qrobust run`: run an experiment config into a directory, resumable and shardable. */
 import { type CliIO, optString, requireString, EXIT_OK } from '../command.js';
 import type { ParsedArgs } from '../args.js';
-import { ProgressBar, progressEnabled } from '../progress.js';
+import { ProgressBar, progressEnabled } from '../../core/progress.js';
 import { parseBackendName } from '../../backend/backend.js';
 import { runExperiment, type RunEvent } from '../../experiments/runner.js';
 import { parseShard } from '../../experiments/shard.js';

@@ -1,7 +1,7 @@
 /** `qrobust train`: train an architecture from the zoo on a dataset and save it with its metadata. */
 import { type CliIO, optNumber, optString, requireString, EXIT_OK } from '../command.js';
 import type { ParsedArgs } from '../args.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar } from '../../core/progress.js';
 import { trainAndSave } from '../../models/train-and-save.js';
 import { parseBackendName } from '../../backend/backend.js';
 
