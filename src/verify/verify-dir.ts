@@ -12,13 +12,10 @@
  * simulated float model (the fake-quant IR; counterexamples re-run on the fake-quant classifier). Plain
  * directories are verified as their float model (IR in float64, counterexamples re-run on the TF.js model).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { initBackend, type BackendName } from '../backend/backend.js';
 import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
-import { versions } from '../core/versions.js';
+import { packageVersion, versions } from '../core/versions.js';
 import { describeDataset, loadDataset, type DatasetDescription } from '../data/index.js';
 import type { Classifier } from '../models/classifier.js';
 import type { RequantRounding } from '../quant/integer/fixed-point.js';
@@ -214,23 +211,4 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
 /** Versions of the solver packages, for result files. */
 export function solverVersions(): Record<string, string> {
   return { highs: packageVersion('highs'), 'z3-solver': packageVersion('z3-solver') };
-}
-
-/** The version in an installed package's package.json (found by walking up from its entry point). */
-function packageVersion(name: string): string {
-  try {
-    let dir = dirname(createRequire(import.meta.url).resolve(name));
-    for (let i = 0; i < 5; i++) {
-      try {
-        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === name && pkg.version) return pkg.version;
-      } catch {
-        /* keep walking up */
-      }
-      dir = dirname(dir);
-    }
-  } catch {
-    /* not installed */
-  }
-  return 'not installed';
 }
