@@ -18,6 +18,7 @@ import { QrobustError } from '../core/errors.js';
 import { packageVersion, versions } from '../core/versions.js';
 import { describeDataset, loadDataset, type DatasetDescription } from '../data/index.js';
 import type { Classifier } from '../models/classifier.js';
+import { argmax } from '../models/prediction.js';
 import type { RequantRounding } from '../quant/integer/fixed-point.js';
 import { dequantizeOutput, runIntegerProgram } from '../quant/integer/kernels.js';
 import type { IntegerProgram } from '../quant/integer/program.js';
@@ -100,12 +101,6 @@ function classifierCheck(c: Classifier): (x: Float64Array) => Float64Array {
     tf.dispose([t, y]);
     return out;
   };
-}
-
-function argmax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
-  return best;
 }
 
 /**
