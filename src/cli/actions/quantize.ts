@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { type CliIO, optBool, optNumber, optString, requireString, EXIT_OK } from '../command.js';
-import { ProgressBar } from '../../core/progress.js';
+import { TrainingProgress } from '../training-progress.js';
 import type { ParsedArgs } from '../args.js';
 import { parseBackendName } from '../../backend/backend.js';
 import { QrobustError } from '../../core/errors.js';
@@ -83,7 +83,7 @@ function qatFromArgs(args: ParsedArgs, io: { stderr: NodeJS.WritableStream & { i
   }
   if (epochs < 0) throw new QrobustError('invalid_option', `quantize: --qat-epochs must be a positive integer, got ${epochs}`);
   const clip = optNumber(args, 'latent-clip');
-  let bar: ProgressBar | undefined;
+  const progress = new TrainingProgress(io.stderr, 'qat');
   return {
     epochs,
     learningRate: optNumber(args, 'qat-lr'),
@@ -98,17 +98,10 @@ function qatFromArgs(args: ParsedArgs, io: { stderr: NodeJS.WritableStream & { i
       io.stderr.write(
         `QAT ${info.label}${info.fromScratch ? ' from scratch' : ''} on ${info.dataset} (${info.trainCount} images, ${info.epochs} epoch${info.epochs === 1 ? '' : 's'})\n`,
       );
-      bar = new ProgressBar(io.stderr, info.epochs * info.stepsPerEpoch, 'qat');
+      progress.start(info.epochs, info.stepsPerEpoch);
     },
-    onStep: (p) =>
-      bar?.update(
-        p.epoch * p.stepsPerEpoch + p.step + 1,
-        `epoch ${p.epoch + 1}/${p.epochs} loss ${p.loss.toFixed(4)} acc ${(p.accuracy * 100).toFixed(2)}% ${p.imagesPerSecond.toFixed(0)} img/s`,
-      ),
-    onEpoch: (e) => {
-      bar?.done();
-      io.stderr.write(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, train accuracy ${(e.accuracy * 100).toFixed(2)}%, ${e.seconds.toFixed(1)} s\n`);
-    },
+    onStep: progress.onStep,
+    onEpoch: progress.onEpoch,
   };
 }
 

@@ -1,7 +1,7 @@
 /** `qrobust train`: train an architecture from the zoo on a dataset and save it with its metadata. */
 import { type CliIO, optNumber, optString, requireString, EXIT_OK } from '../command.js';
 import type { ParsedArgs } from '../args.js';
-import { ProgressBar } from '../../core/progress.js';
+import { TrainingProgress } from '../training-progress.js';
 import { trainAndSave } from '../../models/train-and-save.js';
 import { parseBackendName } from '../../backend/backend.js';
 
@@ -10,7 +10,7 @@ export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
   const arch = requireString(args, 'arch', 'train');
   const out = requireString(args, 'out', 'train');
   const backend = optString(args, 'backend');
-  let bar: ProgressBar | undefined;
+  const progress = new TrainingProgress(io.stderr, 'train');
   const result = await trainAndSave({
     dataset,
     arch,
@@ -29,19 +29,10 @@ export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
       io.stderr.write(
         `training ${info.arch} on ${info.dataset} (${info.trainCount} images, ${info.epochs} epochs, backend ${info.backend})\n`,
       );
-      bar = new ProgressBar(io.stderr, info.epochs * info.stepsPerEpoch, 'train');
+      progress.start(info.epochs, info.stepsPerEpoch);
     },
-    onStep: (p) =>
-      bar?.update(
-        p.epoch * p.stepsPerEpoch + p.step + 1,
-        `epoch ${p.epoch + 1}/${p.epochs} loss ${p.loss.toFixed(4)} acc ${(p.accuracy * 100).toFixed(2)}% ${p.imagesPerSecond.toFixed(0)} img/s`,
-      ),
-    onEpoch: (e) => {
-      bar?.done();
-      io.stderr.write(
-        `epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, train accuracy ${(e.accuracy * 100).toFixed(2)}%, ${e.seconds.toFixed(1)} s\n`,
-      );
-    },
+    onStep: progress.onStep,
+    onEpoch: progress.onEpoch,
   });
   io.stdout.write(
     `saved ${result.dir}: test accuracy ${(result.testAccuracy.accuracy * 100).toFixed(2)}% on ${result.testAccuracy.n} images ` +
