@@ -158,10 +158,10 @@ async function main(): Promise<void> {
     let net = nets.get(inst.onnx);
     if (!net) {
       const ir = await irFromOnnx(join(dir, inst.onnx));
-      const ort = await onnxModelCheck(join(dir, inst.onnx), ir.inputSize);
-      net = { ir, check: ort.check, ...(ort.reason ? { reason: ort.reason } : {}) };
+      const ort = await onnxModelCheck(join(dir, inst.onnx), ir.inputSize, ir.outputSize);
+      net = { ir, check: ort.check, ...(ort.unavailable ? { reason: ort.unavailable } : {}) };
       nets.set(inst.onnx, net);
-      if (!ort.check) process.stderr.write(`${inst.onnx}: ${ort.reason}\n`);
+      if (ort.unavailable) process.stderr.write(`${inst.onnx}: ${ort.unavailable}\n`);
     }
     const problem = await readVnnlib(join(dir, inst.vnnlib));
     const timeout = Math.min(inst.timeout, args.timeout);

@@ -12,6 +12,7 @@ export { installFastKernels, fastKernelsInstalled } from './backend/kernels/inde
 export {
   DATASET_NAMES,
   loadDataset,
+  datasetShape,
   datasetStatus,
   subset,
   takeFirst,
@@ -20,6 +21,7 @@ export {
   labelCounts,
   type ImageDataset,
   type LoadOptions,
+  type DatasetShape,
   type DatasetsStatus,
 } from './data/index.js';
 
@@ -56,6 +58,8 @@ export {
   type FlattenStep,
   type ReluStep,
 } from './models/graph.js';
+export { layerGraphToOnnx, LOGITS_OUTPUT } from './models/onnx-export.js';
+export { exportModelDir, parseExportFormat, EXPORT_FORMATS, type ExportFormat, type ExportedWeights, type OnnxExport } from './quant/export-dir.js';
 
 export * from './quant/index.js';
 

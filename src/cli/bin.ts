@@ -1,5 +1,9 @@
-#!/usr/bin/env node
-/** The `qrobust` executable: the only place that touches process.argv and process.exitCode. */
+#!/usr/bin/env -S node --no-concurrent-recompilation
+/**
+ * The `qrobust` executable: the only place that touches process.argv and process.exitCode. Node runs without
+ * V8's concurrent recompilation: with it, Node 20 can deadlock at exit after wasm-heavy work (see
+ * test/cli/exit.test.ts).
+ */
 import { runCli } from './main.js';
 
 const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -1,6 +1,7 @@
 /**
  * Datasets: the built-in registry (MNIST, Fashion-MNIST, CIFAR-10), verified loading from local folders or the
- * canonical URLs, and the helpers that turn a loaded dataset into tensors.
+ * canonical URLs, the user's own data (a folder of class folders, a NumPy .npz), and the helpers that turn a
+ * loaded dataset into tensors.
  */
 export {
   DATASETS,
@@ -38,6 +39,14 @@ export {
   type TensorPair,
 } from './dataset.js';
 export { loadDataset, loadDatasetFromSpec, type LoadOptions } from './load.js';
+export { datasetShape, type DatasetShape, type DatasetShapeOptions } from './shape.js';
+export { channelStatistics, type PixelStatistics } from './statistics.js';
+export { parseDatasetSource, DATASET_PLACEHOLDER, FOLDER_PREFIX, NPZ_PREFIX, type DatasetSource } from './source.js';
+export { loadImageFolder, listImageFolder, manifestSha256, CLASSES_FILE, IMAGE_EXTENSIONS, type FolderImage, type FolderListing } from './image-folder.js';
+export { loadNpzDataset, pixelLayout, LEVEL_TOLERANCE, type PixelLayout } from './npz-dataset.js';
+export { decodeImage, type DecodedImage } from './image-decode.js';
+export { parseNpy, type NpyArray, type NpyDtype, type NpyKind } from './npy.js';
+export { readNpzArrays, npzMembers, type NpzMember } from './npz.js';
 export {
   datasetStatus,
   type DatasetStatus,

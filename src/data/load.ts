@@ -5,8 +5,8 @@
  * `test_batch.bin`, else the 1,000-record `test_batch_first1000.bin`). The first variant whose files are all
  * present in some search location is used; failing that, one whose missing files can be unpacked from a dataset
  * archive lying in a search location; failing that, when downloads are allowed, the first variant that can be
- * downloaded. A file present but failing verification is an error, never skipped silently, unless a good copy
- * of it exists in another search location.
+ * downloaded. A file present but failing verification is an error naming it, never skipped silently; only a bad
+ * copy in the cache or the mirror gives way to a good copy searched after it (see `checkFile`).
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,13 +20,13 @@ import { cacheDirOf, datasetFolders, searchLocations, type LocateOptions, type S
 import {
   acceptedNames,
   describeExpected,
-  getDatasetSpec,
   type ArchiveSpec,
   type DatasetSpec,
   type FileSpec,
   type SplitName,
   type VariantSpec,
 } from './registry.js';
+import { loadGivenDataset, parseDatasetSource } from './source.js';
 import { verifyFile, type VerifiedFile } from './verify.js';
 
 export interface LoadOptions extends LocateOptions {
@@ -76,7 +76,16 @@ export type FileCheck =
   | { readonly state: 'corrupt'; readonly file: FileSpec; readonly candidate: Candidate; readonly problem: string }
   | { readonly state: 'missing'; readonly file: FileSpec };
 
-/** Verifies the candidates of `file` in order: the first good one wins; else the first bad one is reported. */
+/** Search locations the user named; a bad file there is reported, never bypassed for another copy. */
+function userNamed(location: SearchLocation): boolean {
+  return location.kind === 'data-dir' || location.kind === 'env';
+}
+
+/**
+ * Verifies the candidates of `file` in search order: the first good one wins, unless a bad one comes first in a
+ * folder the user named (--data-dir, QROBUST_DATA_DIR), which is reported at once; a bad copy in the cache or
+ * the mirror gives way to a good one searched later. With no good copy, the first bad one is reported.
+ */
 export async function checkFile(
   spec: DatasetSpec,
   file: FileSpec,
@@ -89,7 +98,9 @@ export async function checkFile(
     if (r.ok) {
       return r.content ? { state: 'verified', file, candidate, info: r.info, content: r.content } : { state: 'verified', file, candidate, info: r.info };
     }
-    firstBad ??= { state: 'corrupt', file, candidate, problem: r.problem };
+    const bad: FileCheck = { state: 'corrupt', file, candidate, problem: r.problem };
+    if (userNamed(candidate.location)) return bad;
+    firstBad ??= bad;
   }
   return firstBad ?? { state: 'missing', file };
 }
@@ -324,9 +335,7 @@ function decodeIdx(
 
 /** Loads a split of the dataset described by `spec` (the built-in ones, or one made up, e.g. for tests). */
 export async function loadDatasetFromSpec(spec: DatasetSpec, split: SplitName, options: LoadOptions = {}): Promise<ImageDataset> {
-  if (split !== 'train' && split !== 'test') {
-    throw new QrobustError('invalid_argument', `unknown split '${String(split)}': expected train or test`);
-  }
+  checkSplit(split);
   const locations = searchLocations(options);
   const variant = await resolveVariant(spec, split, locations, options);
   const records: DatasetFile[] = [];
@@ -363,7 +372,7 @@ export async function loadDatasetFromSpec(spec: DatasetSpec, split: SplitName, o
       `${spec.name} ${split}: read ${decoded.count} examples, expected ${variant.count} (${variant.description})`,
     );
   }
-  let ds: ImageDataset = {
+  const ds: ImageDataset = {
     name: spec.name,
     split,
     variant: variant.variant,
@@ -379,16 +388,31 @@ export async function loadDatasetFromSpec(spec: DatasetSpec, split: SplitName, o
     selection: { method: 'all' },
     sourceIndices: null,
   };
-  if (options.n !== undefined) ds = options.seed !== undefined ? subset(ds, options.n, options.seed) : takeFirst(ds, options.n);
-  return ds;
+  return chooseExamples(ds, options);
+}
+
+function checkSplit(split: SplitName): void {
+  if (split !== 'train' && split !== 'test') {
+    throw new QrobustError('invalid_argument', `unknown split '${String(split)}': expected train or test`);
+  }
+}
+
+/** All of `ds`, or with `n` its first n examples, or with `n` and `seed` a seeded random subset of n. */
+function chooseExamples(ds: ImageDataset, options: Pick<LoadOptions, 'n' | 'seed'>): ImageDataset {
+  if (options.n === undefined) return ds;
+  return options.seed !== undefined ? subset(ds, options.n, options.seed) : takeFirst(ds, options.n);
 }
 
 /**
- * Loads a split of a built-in dataset ('mnist', 'fashion-mnist', 'cifar10'), verified by checksum. Files are
- * searched in `dataDir`, QROBUST_DATA_DIR, the user cache and the sibling mirror (see locate.ts); missing files
- * are downloaded into the cache when allowed. With `n`, only the first n examples are kept, or a seeded random
- * subset of n when `seed` is also given.
+ * Loads a split of a dataset named as in source.ts. A built-in one ('mnist', 'fashion-mnist', 'cifar10') is
+ * verified by checksum; its files are searched in `dataDir`, QROBUST_DATA_DIR, the user cache and the sibling
+ * mirror (see locate.ts), and missing files are downloaded into the cache when allowed. A folder of class folders
+ * or an `npz:FILE` is read from where it is (see docs/data.md). With `n`, only the first n examples are kept, or a
+ * seeded random subset of n when `seed` is also given.
  */
 export async function loadDataset(name: string, split: SplitName, options: LoadOptions = {}): Promise<ImageDataset> {
-  return loadDatasetFromSpec(getDatasetSpec(name), split, options);
+  const source = parseDatasetSource(name);
+  if (source.kind === 'builtin') return loadDatasetFromSpec(source.spec, split, options);
+  checkSplit(split);
+  return chooseExamples(await loadGivenDataset(source, split), options);
 }

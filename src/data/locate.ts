@@ -14,7 +14,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DatasetSpec } from './registry.js';
 
-export type SourceKind = 'data-dir' | 'env' | 'cache' | 'mirror';
+/** Where a file was found; 'given' is a file or folder the user named as the dataset itself (see source.ts). */
+export type SourceKind = 'data-dir' | 'env' | 'cache' | 'mirror' | 'given';
 
 export interface SearchLocation {
   readonly kind: SourceKind;

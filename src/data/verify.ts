@@ -13,8 +13,8 @@ import type { Digest, FileSpec } from './registry.js';
 
 const gunzipAsync = promisify(gunzip);
 
-/** Which digest a file was recognised by. */
-export type VerifiedBy = 'content-sha256' | 'content-md5' | 'published-sha256' | 'published-md5';
+/** Which digest a file was recognised by; 'none' for the user's own files, which no registry knows. */
+export type VerifiedBy = 'content-sha256' | 'content-md5' | 'published-sha256' | 'published-md5' | 'none';
 
 export interface VerifiedFile {
   readonly path: string;

@@ -8,6 +8,8 @@ export type Importer = (req: ImportRequest) => ImportedNetwork | Promise<Importe
 
 const LOADERS: Readonly<Partial<Record<ModelFormat, () => Promise<Importer>>>> = {
   onnx: async () => (await import('./onnx/index.js')).importOnnx,
+  'keras-h5': async () => (await import('./keras/index.js')).importKerasH5,
+  tflite: async () => (await import('./tflite/index.js')).importTflite,
 };
 
 export async function importerFor(format: ModelFormat, file: string): Promise<Importer> {

@@ -45,4 +45,68 @@ export interface ImportedNetwork {
   readonly layout: InputLayout;
   /** Facts about the source worth recording in qrobust.json (producer, opset, op counts, ...). */
   readonly details: Readonly<Record<string, unknown>>;
+  /** How a quantized source computes at run time, when that differs from the float graph (see below). */
+  readonly sourceQuantization?: SourceQuantization;
 }
+
+/**
+ * One weight layer of a dynamic-range ("hybrid") quantized source: integer weights, float activations that the
+ * layer quantizes on the fly per example, an integer accumulator rescaled to float (TFLite's hybrid kernels).
+ */
+export interface DynamicRangeLayer {
+  /** The graph node (conv2d/dense) and its position among the graph's conv2d/dense nodes. */
+  readonly node: string;
+  readonly weightIndex: number;
+  /** The source operator, e.g. `FULLY_CONNECTED`. */
+  readonly op: string;
+  readonly weightBits: number;
+  /** One per tensor, or one per output channel (the graph kernel's last axis). */
+  readonly weightScale: readonly number[];
+  readonly weightZeroPoint: readonly number[];
+  /** How the layer quantizes its float input: symmetric (±127, zero point 0) or asymmetric ([−128, 127]). */
+  readonly inputQuantization: 'symmetric' | 'asymmetric';
+  readonly inputBits: number;
+}
+
+/** Dynamic-range quantization: serializable as it is into qrobust.json. */
+export interface DynamicRangeQuantization {
+  readonly kind: 'dynamic-range';
+  readonly version: 1;
+  /** The runtime whose kernels define the semantics (`tflite`). */
+  readonly runtime: string;
+  /** The quantized weight layers, in graph order; weight layers not listed compute in float. */
+  readonly layers: readonly DynamicRangeLayer[];
+}
+
+/** An affine grid `real = scale · (q − zeroPoint)` of one tensor (per tensor). */
+export interface TensorGrid {
+  readonly bits: number;
+  readonly scale: number;
+  readonly zeroPoint: number;
+}
+
+/** One weight layer of a full-integer source: integer weights, integer input and output grids. */
+export interface FullIntegerLayer {
+  readonly node: string;
+  readonly weightIndex: number;
+  readonly op: string;
+  readonly weightBits: number;
+  /** One per tensor, or one per output channel (the graph kernel's last axis); zero points 0 (symmetric). */
+  readonly weightScale: readonly number[];
+  /** The grid of the layer's output (after its fused activation). */
+  readonly output: TensorGrid;
+}
+
+/** Full-integer quantization (int8 activations, int32 accumulators, fixed-point requantization). */
+export interface FullIntegerQuantization {
+  readonly kind: 'full-integer';
+  readonly version: 1;
+  readonly runtime: string;
+  /** The grid the model quantizes its input to (the first QUANTIZE, or an integer input tensor). */
+  readonly input: TensorGrid;
+  /** Every weight layer, in graph order. */
+  readonly layers: readonly FullIntegerLayer[];
+}
+
+/** A source's run-time quantization, serializable as it is into qrobust.json. */
+export type SourceQuantization = DynamicRangeQuantization | FullIntegerQuantization;

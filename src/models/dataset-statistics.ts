@@ -4,6 +4,8 @@
  * them from the real files.
  */
 import { QrobustError } from '../core/errors.js';
+import { channelStatistics } from '../data/statistics.js';
+import type { ImageDataset } from '../data/dataset.js';
 
 export interface ChannelStatistics {
   readonly mean: readonly number[];
@@ -16,8 +18,13 @@ export const DATASET_STATISTICS: Readonly<Record<string, ChannelStatistics>> = {
   cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
 };
 
-export function statisticsFor(dataset: string): ChannelStatistics {
+/**
+ * The published figures of a built-in dataset; for any other dataset (a folder or .npz of the user's), the
+ * figures of `images` (the training images at hand) when given.
+ */
+export function statisticsFor(dataset: string, images?: Pick<ImageDataset, 'pixels' | 'shape'>): ChannelStatistics {
   const s = DATASET_STATISTICS[dataset];
-  if (!s) throw new QrobustError('unknown_dataset', `no normalization statistics for dataset '${dataset}'`);
-  return s;
+  if (s) return s;
+  if (images) return channelStatistics(images);
+  throw new QrobustError('unknown_dataset', `no normalization statistics for dataset '${dataset}'`);
 }

@@ -51,7 +51,7 @@ export async function trainAndSave(o: TrainAndSaveOptions): Promise<TrainAndSave
   const loadOpts = { dataDir: o.dataDir, seed: o.seed };
   const train = await loadDataset(o.dataset, 'train', o.n !== undefined ? { ...loadOpts, n: o.n } : loadOpts);
   const test = await loadDataset(o.dataset, 'test', { dataDir: o.dataDir });
-  const stats = statisticsFor(train.name);
+  const stats = statisticsFor(train.name, train);
   const model = buildModel(arch, { inputShape: train.shape, numClasses: train.numClasses, mean: stats.mean, std: stats.std }, o.seed);
   const batchSize = o.batchSize ?? 128;
   const learningRate = o.learningRate ?? DEFAULT_LR[arch] ?? 1e-3;

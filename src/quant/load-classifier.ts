@@ -1,6 +1,8 @@
 /**
  * One loader for every model directory: a plain directory gives the TF.js layers model as a `Classifier`, a
- * quantized directory gives its fake-quant classifier or, with `integer`, its integer-exact classifier.
+ * quantized directory gives its fake-quant classifier or, with `integer`, its integer-exact classifier; an imported
+ * quantized network (`sourceQuantization` in qrobust.json: TFLite dynamic-range or full-integer) gives its
+ * fake-quant or, with `integer`, its deployed classifier.
  */
 import { stat } from 'node:fs/promises';
 import { QrobustError } from '../core/errors.js';
@@ -9,6 +11,8 @@ import { loadModel } from '../models/io.js';
 import { readMetadata, type ModelMetadata } from '../models/metadata.js';
 import type { QuantGradient } from './fake-quant.js';
 import type { RequantRounding } from './integer/fixed-point.js';
+import { loadSourceQuantizedClassifier } from './hybrid/load-hybrid.js';
+import { sourceQuantizationOf } from './hybrid/record.js';
 import { boundsOf, fakeQuantClassifier, integerClassifier } from './ptq.js';
 import { isQuantizedMeta, loadQuantizedModel, type QuantizationRecord } from './quantized-dir.js';
 
@@ -45,6 +49,17 @@ export interface LoadedClassifier {
 export async function loadClassifier(dir: string, options: LoadClassifierOptions = {}): Promise<LoadedClassifier> {
   await assertDirectory(dir);
   const meta = await readMetadata(dir);
+  const sourceQuantization = isQuantizedMeta(meta) ? undefined : sourceQuantizationOf(meta, dir);
+  if (sourceQuantization) {
+    // An imported quantized network: its own deployed semantics, or their fake-quant counterpart.
+    const classifier = await loadSourceQuantizedClassifier(dir, sourceQuantization, {
+      bounds: boundsOf(meta),
+      ...(options.integer ? { integer: true } : {}),
+      ...(options.gradient ? { gradient: options.gradient } : {}),
+      ...(options.rounding ? { rounding: options.rounding } : {}),
+    });
+    return { classifier, meta, quantized: true };
+  }
   if (!isQuantizedMeta(meta)) {
     if (options.integer) {
       throw new QrobustError('invalid_argument', `${dir} is a full-precision model; the integer path needs a quantized model (see qrobust quantize)`);

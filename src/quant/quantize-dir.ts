@@ -107,7 +107,7 @@ function tryInteger(qm: QuantizedModel): Classifier | null {
 
 /** The metadata of a model trained from scratch, before its training record is known. */
 function scratchMeta(arch: string, data: ImageDataset, seed: number, backend: string): ModelMetadata {
-  const stats = statisticsFor(data.name);
+  const stats = statisticsFor(data.name, data);
   return {
     format: METADATA_FORMAT,
     version: METADATA_VERSION,
@@ -191,7 +191,7 @@ export async function quantizeDir(o: QuantizeDirOptions): Promise<QuantizeDirRes
         let result;
         if (loaded) result = await qatFineTune(loaded, spec, train!, options);
         else {
-          const stats = statisticsFor(train!.name);
+          const stats = statisticsFor(train!.name, train!);
           topology = buildModel(scratch!.arch, { inputShape: train!.shape, numClasses: train!.numClasses, mean: stats.mean, std: stats.std }, seed);
           result = await qatFromScratch(topology, scratchMeta(scratch!.arch, train!, seed, backend.name), spec, train!, options);
         }

@@ -16,6 +16,7 @@
  */
 import { QrobustError } from '../core/errors.js';
 import { verifyCaseBab } from './bab/verify-bab.js';
+import { linearLowerOverBox } from './bounds/rounding.js';
 import { crownBounds, crownSpecLowerBounds, type CrownOptions } from './crown.js';
 import { confirmCounterexample, type ModelCheck } from './counterexample.js';
 import { intervalBounds } from './ibp.js';
@@ -28,7 +29,7 @@ import { integerIntervalBounds, type IntegerBounds } from './integer/interval.js
 import { integerRelaxation } from './integer/relaxation.js';
 import { verifyIntegerCaseMilp } from './milp/verify-integer-milp.js';
 import { verifyCaseMilp } from './milp/verify-milp.js';
-import type { LinearConstraint, NetworkBounds, VerificationCase, VerificationProblem, VerificationResult } from './property.js';
+import { boundExcludes, type LinearConstraint, type NetworkBounds, type VerificationCase, type VerificationProblem, type VerificationResult } from './property.js';
 import type { RequantEncoding } from './smt/encode-integer.js';
 import { verifyCaseSmt, verifyIntegerCaseSmt } from './smt/verify-smt.js';
 
@@ -68,15 +69,9 @@ export interface IntegerAutoOptions extends Omit<AutoOptions, 'modelCheck' | 'cr
   readonly encoding?: RequantEncoding;
 }
 
-/** Lower bound of c·y + o over an output box. */
+/** Lower bound of c·y + o over an output box, rounded outward (≤ the exact minimum). */
 function boxLower(c: LinearConstraint, lo: ArrayLike<number>, hi: ArrayLike<number>): number {
-  let s = c.offset;
-  for (let i = 0; i < c.coeffs.length; i++) {
-    const a = c.coeffs[i]!;
-    if (a > 0) s += a * lo[i]!;
-    else if (a < 0) s += a * hi[i]!;
-  }
-  return s;
+  return linearLowerOverBox(c.coeffs, c.offset, lo, hi);
 }
 
 function countTrue(a: readonly boolean[]): number {
@@ -103,7 +98,7 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
   const ibp = intervalBounds(ir, vcase.input);
   const out = ibp.steps[ibp.steps.length - 1]!;
   disjuncts.forEach((conj, d) => {
-    if (conj.some((c) => boxLower(c, out.lower, out.upper) > 0)) closed[d] = true;
+    if (conj.some((c) => boundExcludes(c, boxLower(c, out.lower, out.upper)))) closed[d] = true;
   });
   mark('ibp', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
   if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'ibp' });
@@ -116,7 +111,7 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
   });
   const lower = crownSpecLowerBounds(ir, vcase.input, rows.map((r) => r.c), o.crown);
   rows.forEach((r, k) => {
-    if (lower[k]! > 0) closed[r.d] = true;
+    if (boundExcludes(r.c, lower[k]!)) closed[r.d] = true;
   });
   mark('crown', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
   if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'crown' });
@@ -141,6 +136,10 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
     mark('attack', `none (best margin ${atk.bestMargin.toPrecision(3)})`);
   }
   if (o.complete === 'none') return done({ verdict: 'unknown', method: 'auto', reason: 'no complete method run' });
+  const smooth = ir.steps.find((st) => st.kind === 'smooth');
+  if (smooth && o.complete === undefined) {
+    return done({ verdict: 'unknown', method: 'auto', reason: `no complete method for ${smooth.kind === 'smooth' ? smooth.fn : 'smooth'} steps (bounds and the attack only)` });
+  }
   const remaining = (deadline - performance.now()) / 1000;
   if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
 
@@ -159,6 +158,19 @@ export async function verifyCaseAuto(ir: NetworkIR, vcase: VerificationCase, o: 
     r = await verifyCaseSmt(ir, open, { timeLimit: remaining, bounds: ibp, ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });
   }
   mark(complete, r.verdict + (r.reason ? ` (${r.reason})` : ''));
+  // A strict constraint (VNN-LIB `<`, `>`) met with equality is no counterexample, nor is the excluded end of an
+  // open side of the box, but only exact arithmetic can
+  // prove that nothing better exists: bounds are widened by rounding margins and MILP has tolerances. In auto
+  // mode, a case they leave undecided and that has strict constraints goes to exact SMT with the time left.
+  const openBox = [vcase.input.openLower, vcase.input.openUpper].some((a) => a?.some((v) => v === 1));
+  const strict = openBox || disjuncts.some((conj, d) => !closed[d] && conj.some((c) => c.strict));
+  const left = (deadline - performance.now()) / 1000;
+  if (r.verdict === 'unknown' && strict && o.complete === undefined && complete !== 'smt' && left > 0) {
+    const open: VerificationCase = { input: vcase.input, unsafe: { disjuncts: disjuncts.filter((_, d) => !closed[d]) } };
+    const exact = await verifyCaseSmt(ir, open, { timeLimit: left, bounds: ibp, ...(o.modelCheck ? { modelCheck: o.modelCheck } : {}) });
+    mark('smt', exact.verdict + (exact.reason ? ` (${exact.reason})` : ''));
+    if (exact.verdict === 'sat' || exact.verdict === 'unsat') return done({ ...exact, method: 'smt' });
+  }
   return done({ ...r, method: r.verdict === 'sat' || r.verdict === 'unsat' ? complete : r.method });
 }
 
@@ -212,7 +224,7 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
     const lo = Array.from(outB.lower, (q) => s * (q - zp));
     const hi = Array.from(outB.upper, (q) => s * (q - zp));
     disjuncts.forEach((conj, d) => {
-      if (conj.some((c) => boxLower(c, lo, hi) > 0)) closed[d] = true;
+      if (conj.some((c) => boundExcludes(c, boxLower(c, lo, hi)))) closed[d] = true;
     });
   };
   const closed = disjuncts.map(() => false);
@@ -228,7 +240,7 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
   disjuncts.forEach((conj, d) => {
     if (closed[d]) return;
     // c·y + o with y = s·(q − zp): coefficients c·s on the codes, offset o − s·zp·Σc.
-    for (const c of conj) rows.push({ d, c: { coeffs: c.coeffs.map((w) => w * s), offset: c.offset - s * zp * c.coeffs.reduce((a, w) => a + w, 0) } });
+    for (const c of conj) rows.push({ d, c: { coeffs: c.coeffs.map((w) => w * s), offset: c.offset - s * zp * c.coeffs.reduce((a, w) => a + w, 0), ...(c.strict ? { strict: true } : {}) } });
   });
   // Per disjunct, the largest CROWN lower bound of its constraints: the smaller, the more room for a
   // counterexample, so the complete method tries those disjuncts first.
@@ -236,13 +248,16 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
   if (rows.length) {
     const lower = crownSpecLowerBounds(relax.ir, relax.box, rows.map((r) => r.c));
     rows.forEach((r, k) => {
-      if (lower[k]! > 0) closed[r.d] = true;
+      if (boundExcludes(r.c, lower[k]!)) closed[r.d] = true;
       promise[r.d] = Math.max(promise[r.d]!, lower[k]!);
     });
   }
   mark('crown', `${countTrue(closed)}/${disjuncts.length} disjuncts infeasible`);
   if (closed.every(Boolean)) return done({ verdict: 'unsat', method: 'crown' });
   if (o.upTo === 'crown') return done({ verdict: 'unknown', method: 'crown', reason: 'CROWN bounds do not decide it' });
+  // The exact encodings model no int32 wrap-around: with an accumulator that may wrap (after CROWN's tighter
+  // ranges), only the attack can still decide the case.
+  const wraps = bounds.ops.reduce((n, b) => n + (b.wraps ?? 0), 0);
   const openIdx = disjuncts.map((_, d) => d).filter((d) => !closed[d]);
   const open: IntegerVerificationCase = { ...icase, unsafe: { disjuncts: openIdx.map((d) => disjuncts[d]!) } };
   const order = openIdx.map((_, k) => k).sort((a, b) => promise[openIdx[a]!]! - promise[openIdx[b]!]! || a - b);
@@ -256,6 +271,9 @@ export async function verifyIntegerCaseAuto(icase: IntegerVerificationCase, o: I
     mark('attack', `none (best margin ${atk.bestMargin.toPrecision(3)})`);
   }
   if (o.complete === 'none') return done({ verdict: 'unknown', method: 'auto', reason: 'no complete method run' });
+  if (wraps > 0) {
+    return done({ verdict: 'unknown', method: 'auto', reason: `${wraps} accumulator(s) may wrap around in int32 over the box; the bit-precise encodings do not model wrap-around` });
+  }
   const remaining = (deadline - performance.now()) / 1000;
   if (remaining <= 0) return done({ verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' });
   // 3. Complete, bit-precise.

@@ -5,27 +5,32 @@
  * re-checks a candidate with `evaluateIR` (and, where the caller has one, the model itself), and tries to repair
  * a near miss by a short signed-gradient local search inside the box; whatever still fails is not reported `sat`.
  */
+import { exactlyUnsafe } from './exact.js';
 import { evaluateIR, type NetworkIR } from './ir.js';
 import { irInputGradient } from './ir-gradient.js';
-import type { Box, UnsafeCondition, VerificationCase } from './property.js';
+import { inBox, type Box, type LinearConstraint, type UnsafeCondition, type VerificationCase } from './property.js';
 
-/** Value of one constraint, coeffs·y + offset (≤ 0 means satisfied). */
-function constraintValue(coeffs: Float64Array, offset: number, y: ArrayLike<number>): number {
-  let s = offset;
-  for (let i = 0; i < coeffs.length; i++) if (coeffs[i] !== 0) s += coeffs[i]! * y[i]!;
-  return s;
+/**
+ * Value of one constraint, coeffs·y + offset, ≤ 0 exactly when it is satisfied: a strict constraint (< 0) that
+ * sits at exactly 0 gets the smallest positive double instead, so a tie never counts for it.
+ */
+function constraintValue(c: LinearConstraint, y: ArrayLike<number>): number {
+  let s = c.offset;
+  for (let i = 0; i < c.coeffs.length; i++) if (c.coeffs[i] !== 0) s += c.coeffs[i]! * y[i]!;
+  return c.strict && s === 0 ? Number.MIN_VALUE : s;
 }
 
-/** max over the conjunction's constraints: ≤ 0 exactly when the conjunction holds. */
+/** max over the conjunction's constraints: ≤ 0 exactly when the conjunction holds (strict constraints included). */
 export function conjunctionValue(conj: UnsafeCondition['disjuncts'][number], y: ArrayLike<number>): number {
   let m = -Infinity;
-  for (const c of conj) m = Math.max(m, constraintValue(c.coeffs, c.offset, y));
+  for (const c of conj) m = Math.max(m, constraintValue(c, y));
   return m;
 }
 
 /**
  * The unsafe margin of an output: min over disjuncts of `conjunctionValue`. It is ≤ 0 exactly when `y`
- * satisfies the unsafe condition (the same test as `isUnsafe(unsafe, y, 0)`), and its size says by how much.
+ * satisfies the unsafe condition (the same test as `isUnsafe(unsafe, y, 0)`, strict constraints included), and
+ * its size says by how much. A NaN output never satisfies a disjunct.
  */
 export function unsafeMargin(unsafe: UnsafeCondition, y: ArrayLike<number>): { margin: number; disjunct: number } {
   let best = Infinity;
@@ -69,10 +74,12 @@ export function float32InBox(box: Box, x: ArrayLike<number>): Float64Array | nul
   for (let i = 0; i < out.length; i++) {
     const lo = box.lower[i]!;
     const hi = box.upper[i]!;
+    const openLo = box.openLower?.[i] === 1;
+    const openHi = box.openUpper?.[i] === 1;
     let f = Math.fround(Math.min(hi, Math.max(lo, x[i]!)));
-    if (f < lo) f = nextFloat32(f, 1);
-    if (f > hi) f = nextFloat32(f, -1);
-    if (f < lo || f > hi) return null;
+    if (f < lo || (openLo && f === lo)) f = nextFloat32(f, 1);
+    if (f > hi || (openHi && f === hi)) f = nextFloat32(f, -1);
+    if (!(openLo ? f > lo : f >= lo) || !(openHi ? f < hi : f <= hi)) return null;
     out[i] = f;
   }
   return out;
@@ -87,18 +94,19 @@ export interface CheckedCounterexample {
 
 /**
  * An extra concrete check beyond the float64 IR: the model itself (a TF.js model, an ONNX runtime session, the
- * integer program). Returns the model's output for the input, or null when it cannot run it.
+ * integer program). Returns the model's output for the input, or null when it cannot run it (a throw counts the
+ * same). A check that cannot run is no pass: the point must then be a counterexample in exact real arithmetic
+ * (`exactlyUnsafe`) to be accepted.
  */
 export type ModelCheck = (input: Float64Array) => Promise<Float64Array | null> | Float64Array | null;
 
 /**
- * Re-checks a candidate: it must lie in the box (no tolerance) and its float64 IR output must satisfy the unsafe
- * condition (no tolerance; a tie counts as unsafe, as in VNN-LIB).
+ * Re-checks a candidate: it must lie in the box (no tolerance; an open side excludes its end point) and its
+ * float64 IR output must satisfy the unsafe condition (no tolerance; a tie counts as unsafe for a non-strict
+ * constraint, as VNN-LIB's `>=`, and not for a strict one).
  */
 export function checkCounterexample(ir: NetworkIR, vcase: VerificationCase, x: Float64Array): CheckedCounterexample | null {
-  for (let i = 0; i < x.length; i++) {
-    if (!(x[i]! >= vcase.input.lower[i]! && x[i]! <= vcase.input.upper[i]!)) return null;
-  }
+  if (x.length !== vcase.input.lower.length || !inBox(vcase.input, x)) return null;
   const output = evaluateIR(ir, x);
   const { margin } = unsafeMargin(vcase.unsafe, output);
   return margin <= 0 ? { input: x, output, margin } : null;
@@ -132,8 +140,14 @@ export async function confirmCounterexample(ir: NetworkIR, vcase: VerificationCa
   const accept = async (x: Float64Array): Promise<CheckedCounterexample | null> => {
     const checked = checkCounterexample(ir, vcase, x);
     if (!checked || !o.modelCheck) return checked;
-    const y = await o.modelCheck(x);
-    return y === null || unsafeMargin(vcase.unsafe, y).margin <= 0 ? checked : null;
+    let y: Float64Array | null;
+    try {
+      y = await o.modelCheck(x);
+    } catch {
+      y = null;
+    }
+    if (y === null || y.length !== ir.outputSize) return exactlyUnsafe(ir, vcase, x) ? checked : null;
+    return unsafeMargin(vcase.unsafe, y).margin <= 0 ? checked : null;
   };
   const start = snap(candidate);
   if (!start) return null;
@@ -145,12 +159,13 @@ export async function confirmCounterexample(ir: NetworkIR, vcase: VerificationCa
     for (let it = 0; it < (o.iterations ?? 3); it++) {
       const y = evaluateIR(ir, x);
       const { disjunct } = unsafeMargin(vcase.unsafe, y);
-      const conj = vcase.unsafe.disjuncts[disjunct]!;
+      const conj = vcase.unsafe.disjuncts[disjunct];
+      if (!conj) break; // every disjunct's value is NaN: nothing to descend on
       // The active constraint of the conjunction (the largest value) is the one to push down.
       let active = conj[0]!;
       let worst = -Infinity;
       for (const c of conj) {
-        const v = constraintValue(c.coeffs, c.offset, y);
+        const v = constraintValue(c, y);
         if (v > worst) {
           worst = v;
           active = c;
@@ -167,4 +182,52 @@ export async function confirmCounterexample(ir: NetworkIR, vcase: VerificationCa
     }
   }
   return null;
+}
+
+/** One re-check of a reported counterexample: what ran and what it said. */
+export interface Recheck {
+  readonly name: string;
+  readonly result: 'pass' | 'fail' | 'could not run';
+  readonly reason?: string;
+}
+
+/**
+ * Re-checks a final counterexample of a problem (any of its cases) independently of the verifier that found it:
+ * the float64 IR, each model check given (its `name` says in what arithmetic), and exact real arithmetic on the
+ * IR's parameters. `confirmed` is true when the float64 IR passes and so does some model check or, where none
+ * passed because none could run, exact arithmetic; a model check that ran and failed is never outvoted.
+ */
+export async function recheckCounterexample(
+  ir: NetworkIR,
+  cases: readonly VerificationCase[],
+  x: Float64Array,
+  models: readonly { readonly name: string; readonly check: ModelCheck; readonly failures?: readonly string[] }[],
+): Promise<{ readonly rechecks: readonly Recheck[]; readonly confirmed: boolean }> {
+  const rechecks: Recheck[] = [];
+  const float64 = cases.some((c) => checkCounterexample(ir, c, x) !== null);
+  rechecks.push({ name: 'float64 IR', result: float64 ? 'pass' : 'fail' });
+  let modelPass = false;
+  let modelFail = false;
+  for (const m of models) {
+    let y: Float64Array | null;
+    try {
+      y = await m.check(x);
+    } catch (e) {
+      y = null;
+      rechecks.push({ name: m.name, result: 'could not run', reason: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
+      continue;
+    }
+    if (y === null || y.length !== ir.outputSize) {
+      const reason = m.failures?.[m.failures.length - 1];
+      rechecks.push({ name: m.name, result: 'could not run', ...(reason ? { reason } : {}) });
+      continue;
+    }
+    const pass = cases.some((c) => inBox(c.input, x) && unsafeMargin(c.unsafe, y!).margin <= 0);
+    rechecks.push({ name: m.name, result: pass ? 'pass' : 'fail' });
+    if (pass) modelPass = true;
+    else modelFail = true;
+  }
+  const exact = cases.some((c) => exactlyUnsafe(ir, c, x));
+  rechecks.push({ name: 'exact real arithmetic', result: exact ? 'pass' : 'fail' });
+  return { rechecks, confirmed: float64 && !modelFail && (modelPass || exact) };
 }

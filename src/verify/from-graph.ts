@@ -10,7 +10,8 @@
  *   is put back as their difference by the next affine step (a tensor known to be ≥ 0, the output of a ReLU,
  *   travels as itself). LeakyReLU (relu(z) − α·relu(−z)) and Clip (lo + relu(z − lo) − relu(z − hi)) are exact
  *   the same way. Max-pooling carries other tensors as one-element groups.
- * - Sigmoid, tanh and sign have no exact form here and are refused in one line.
+ * - Sigmoid and tanh become `smooth` steps on the new tensor's elements only (sound linear bands in IBP and
+ *   CROWN; complete methods refuse them); sign is refused in one line.
  * Consecutive linear maps are folded by `IrBuilder`. Indices follow NHWC (TF.js's flatten order), as for
  * model directories; the front `Normalize` uses the float32 constants the layer computes with.
  */
@@ -266,8 +267,10 @@ class DagLowering {
     const { rows, shape } = linearRows(node, inputs, this.source);
     const act = activationOf(node);
     const out: Live = { name: node.name, shape, size: rows.length, nonNegative: act.kind === 'relu' || (act.kind === 'clip' && act.min >= 0) };
-    if (act.kind === 'linear') {
+    if (act.kind === 'linear' || act.kind === 'sigmoid' || act.kind === 'tanh') {
       this.affine(carried, rows, node.name);
+      const from = carried.reduce((s, t) => s + t.size, 0);
+      if (act.kind !== 'linear') this.b.smooth(act.kind, from, from + rows.length, `${node.name}/${act.kind}`);
       this.live = [...carried, out];
       return;
     }
@@ -292,7 +295,7 @@ class DagLowering {
         pieces = [{ sign: 1, shift: -act.min, weight: 1 }, { sign: 1, shift: -act.max, weight: -1 }];
         break;
       default:
-        return fail(this.source, node, `${act.kind} has no exact piecewise-linear form; the verifier supports ReLU, LeakyReLU and Clip`);
+        return fail(this.source, node, `${act.kind} activations are not supported by the verifier (ReLU, LeakyReLU, Clip, sigmoid and tanh are)`);
     }
     // Step 1: affine to [carried copies (and negated copies)] ++ [z pieces]; step 2: ReLU.
     const split: Row[] = [];

@@ -16,7 +16,7 @@
  * Flat indices follow ONNX's C order (NCHW for images). Any other operator on the activation is a
  * QrobustError('unsupported_layer') naming the node and the operator.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { QrobustError } from '../core/errors.js';
 import { maybeGunzip } from '../data/gzip.js';
 import { NodeAttributes } from '../onnx/attributes.js';
@@ -51,6 +51,8 @@ interface Lowering {
   current: string;
   shape: readonly number[];
   readonly builder: IrBuilder;
+  /** Matrix entries the lowered steps hold so far (see MAX_IR_ENTRIES). */
+  entries: number;
 }
 
 /**
@@ -60,12 +62,29 @@ interface Lowering {
 export async function irFromOnnx(path: string): Promise<NetworkIR> {
   let bytes: Buffer;
   try {
+    const size = (await stat(path)).size;
+    if (size > MAX_ONNX_BYTES) throw tooLarge(path, `the file has ${size.toLocaleString('en-US')} bytes`, `${MAX_ONNX_BYTES.toLocaleString('en-US')} bytes`);
     bytes = await readFile(path);
   } catch (e) {
+    if (e instanceof QrobustError) throw e;
     throw new QrobustError('io_error', `${path}: cannot read the ONNX file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   const { content } = await maybeGunzip(bytes, path);
+  if (content.length > MAX_ONNX_BYTES) throw tooLarge(path, `it holds ${content.length.toLocaleString('en-US')} bytes uncompressed`, `${MAX_ONNX_BYTES.toLocaleString('en-US')} bytes`);
   return irFromOnnxBytes(content, path);
+}
+
+/**
+ * The largest ONNX file read (its protobuf is decoded in memory, with every tensor copied to float64), and the
+ * most matrix entries (weights of dense and convolution matrices, window indices) the lowered network may hold:
+ * 2^25 entries take about 400 MB as CSR. Bigger networks are refused before anything is allocated, with the
+ * size named, instead of running the process out of heap. mnistfc 256x6 needs 0.53 million entries.
+ */
+export const MAX_ONNX_BYTES = 256 * 2 ** 20;
+export const MAX_IR_ENTRIES = 2 ** 25;
+
+function tooLarge(source: string, what: string, limit: string): QrobustError {
+  return new QrobustError('unsupported_layer', `${source}: the network is too large to verify: ${what} (the limit is ${limit})`);
 }
 
 /**
@@ -96,6 +115,7 @@ export function irFromOnnxModel(model: OnnxModel, source: string): NetworkIR {
   if (g.outputs.length !== 1) throw new QrobustError('unsupported_layer', `${source}: the graph has ${g.outputs.length} outputs; exactly one is supported`);
 
   const inputSize = elementCount(shape);
+  if (inputSize > MAX_IR_ENTRIES) throw tooLarge(source, `input '${input.name}' ${showShape(shape)} has ${inputSize.toLocaleString('en-US')} values`, `${MAX_IR_ENTRIES.toLocaleString('en-US')}`);
   const state: Lowering = {
     source,
     consts,
@@ -103,6 +123,7 @@ export function irFromOnnxModel(model: OnnxModel, source: string): NetworkIR {
     current: input.name,
     shape,
     builder: new IrBuilder(inputSize, source),
+    entries: 0,
   };
   const consumed = new Set(g.nodes.flatMap((n) => n.inputs));
   g.outputs.forEach((o) => consumed.add(o.name));
@@ -115,7 +136,34 @@ export function irFromOnnxModel(model: OnnxModel, source: string): NetworkIR {
   }
   // Report the input shape without its batch axis when it has one (e.g. [1, 784, 1] → [784, 1]).
   const reported = shape.length > 1 && shape[0] === 1 ? shape.slice(1) : shape;
-  return state.builder.finish(reported);
+  const ir = state.builder.finish(reported);
+  checkFinite(ir, source);
+  return ir;
+}
+
+/** Every weight, bias, scale and zero point must be finite: bounds would silently skip a NaN. */
+function checkFinite(ir: NetworkIR, source: string): void {
+  const bad = (a: Float64Array): number => a.findIndex((v) => !Number.isFinite(v));
+  for (const step of ir.steps) {
+    const arrays: [string, Float64Array][] =
+      step.kind === 'affine'
+        ? [['weight', step.weights.format === 'dense' ? step.weights.data : step.weights.values], ['bias', step.bias]]
+        : step.kind === 'quantize'
+          ? [['scale', step.scale], ['zero point', step.zeroPoint]]
+          : [];
+    for (const [what, a] of arrays) {
+      const k = bad(a);
+      if (k >= 0) throw new QrobustError('invalid_model', `${source}: node '${step.name}' has a ${what} of ${a[k]} (entry ${k}); a network's parameters must be finite`);
+    }
+  }
+}
+
+/** Counts `n` more matrix entries for `node`, refusing the network before they are allocated. */
+function reserve(st: Lowering, _attrs: NodeAttributes, node: string, n: number): void {
+  st.entries += n;
+  if (st.entries > MAX_IR_ENTRIES) {
+    throw tooLarge(st.source, `node '${node}' needs ${n.toLocaleString('en-US')} matrix entries in the verifier's form, ${st.entries.toLocaleString('en-US')} with the nodes before it`, `${MAX_IR_ENTRIES.toLocaleString('en-US')} entries`);
+  }
 }
 
 function lowerNode(st: Lowering, node: OnnxNode, consumed: Set<string>): void {
@@ -168,6 +216,7 @@ function lowerNode(st: Lowering, node: OnnxNode, consumed: Set<string>): void {
       if (!full || full.length !== shape.length || full.some((d, i) => d !== shape[i])) {
         attrs.fail(`broadcasting the constant ${showShape(k.shape)} would change the activation's shape ${showShape(shape)}`);
       }
+      reserve(st, attrs, name, elementCount(shape));
       const v = broadcastTo(k, shape);
       if (node.opType === 'Add') b.add(v, name);
       else if (node.opType === 'Sub') {
@@ -196,6 +245,7 @@ function lowerNode(st: Lowering, node: OnnxNode, consumed: Set<string>): void {
     case 'BatchNormalization': {
       if (shape.length < 2) attrs.fail(`needs a channel axis, the activation is ${showShape(shape)}`);
       const [scale, bias, mean, variance] = [c(1, 'scale'), c(2, 'B'), c(3, 'mean'), c(4, 'var')];
+      reserve(st, attrs, name, 2 * elementCount(shape));
       const eps = attrs.float('epsilon', 1e-5);
       const channels = shape[1]!;
       const perChannel = (t: ConstTensor, what: string): ConstTensor => {
@@ -210,6 +260,7 @@ function lowerNode(st: Lowering, node: OnnxNode, consumed: Set<string>): void {
     }
     case 'Transpose': {
       const perm = attrs.ints('perm', null) ?? shape.map((_, i) => shape.length - 1 - i);
+      reserve(st, attrs, name, elementCount(shape));
       b.linear(permutationMatrix(transposeIndices(shape, perm)), null, name);
       shape = perm.map((p) => shape[p]!);
       break;
@@ -242,6 +293,7 @@ function lowerGemm(st: Lowering, node: OnnxNode, attrs: NodeAttributes, dynIndex
   if (bT.shape.length !== 2) attrs.fail(`B must be 2-D, it is ${showShape(bT.shape)}`);
   const [bk, n] = transB ? [bT.shape[1]!, bT.shape[0]!] : [bT.shape[0]!, bT.shape[1]!];
   if (bk !== k) attrs.fail(`A ${showShape(a)} and B ${showShape(bT.shape)} do not match (transA=${+transA}, transB=${+transB})`);
+  reserve(st, attrs, name, n * k);
   const data = new Float64Array(n * k);
   for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) data[j * k + t] = alpha * (transB ? bT.data[j * k + t]! : bT.data[t * n + j]!);
   let bias: Float64Array | null = null;
@@ -266,6 +318,7 @@ function lowerMatMul(st: Lowering, attrs: NodeAttributes, dynIndex: number, w: C
     // X [m, k] · W [k, n]: output (i, j) reads row i of X.
     if (w.shape[0] !== k) attrs.fail(`${showShape(s)} · ${showShape(w.shape)} do not match`);
     const n = w.shape[1]!;
+    reserve(st, attrs, name, m * n * k);
     if (m === 1) {
       const data = new Float64Array(n * k);
       for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) data[j * k + t] = w.data[t * n + j]!;
@@ -283,6 +336,7 @@ function lowerMatMul(st: Lowering, attrs: NodeAttributes, dynIndex: number, w: C
   // W [p, m] · X [m, k]: output (i, j) reads column j of X.
   if (w.shape[1] !== m) attrs.fail(`${showShape(w.shape)} · ${showShape(s)} do not match`);
   const p = w.shape[0]!;
+  reserve(st, attrs, name, p * k * m);
   const csr = new CsrBuilder(m * k);
   for (let i = 0; i < p; i++) for (let j = 0; j < k; j++) {
     for (let t = 0; t < m; t++) csr.add(t * k + j, w.data[i * m + t]!);
@@ -346,6 +400,7 @@ function lowerConv(st: Lowering, attrs: NodeAttributes, w: ConstTensor, bias: Co
   if (declared && (declared[0] !== kH || declared[1] !== kW)) attrs.fail(`kernel_shape ${showShape(declared)} differs from the kernel ${showShape(w.shape)}`);
   if (st.shape[1] !== ic) attrs.fail(`the kernel expects ${ic} input channels, the activation ${showShape(st.shape)} has ${st.shape[1]}`);
   const g = windowGeometry(attrs, st.shape, [kH, kW], ic);
+  reserve(st, attrs, name, oc * g.outH * g.outW * ic * kH * kW);
   const m = convMatrix(g, oc, 'NCHW', (o, i, h, x) => w.data[((o * ic + i) * kH + h) * kW + x]!);
   let b: Float64Array | null = null;
   if (bias) {
@@ -363,6 +418,7 @@ function lowerMaxPool(st: Lowering, attrs: NodeAttributes, name: string): number
   if (attrs.int('storage_order', 0) !== 0) attrs.fail('storage_order 1 is not supported');
   const channels = st.shape[1]!;
   const g = windowGeometry(attrs, st.shape, kernel, channels);
+  reserve(st, attrs, name, channels * g.outH * g.outW * kernel[0]! * kernel[1]!);
   const { offsets, indices } = poolGroups(g, 'NCHW');
   st.builder.maxpool(offsets, indices, name);
   return [1, channels, g.outH, g.outW];

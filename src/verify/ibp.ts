@@ -15,6 +15,7 @@ import { stepInSize, validateIR, type IRStep, type NetworkIR } from './ir.js';
 import type { Box, Interval, NetworkBounds } from './property.js';
 import { affineInterval } from './bounds/affine.js';
 import { quantizeInterval } from './bounds/quantize.js';
+import { smoothInterval } from './bounds/smooth.js';
 
 /**
  * Checks that a box fits the network: the right size, finite, lower ≤ upper.
@@ -37,7 +38,7 @@ export function checkBox(ir: NetworkIR, box: Box): void {
 export function intervalStep(step: IRStep, x: Interval): Interval {
   switch (step.kind) {
     case 'affine':
-      return affineInterval(step.weights, step.bias, x);
+      return affineInterval(step.weights, step.bias, x, step.float32);
     case 'relu':
       return { lower: x.lower.map((v) => (v > 0 ? v : 0)), upper: x.upper.map((v) => (v > 0 ? v : 0)) };
     case 'maxpool': {
@@ -58,6 +59,8 @@ export function intervalStep(step: IRStep, x: Interval): Interval {
       for (let i = 0; i < step.size; i++) [lower[i], upper[i]] = quantizeInterval(step, i, x.lower[i]!, x.upper[i]!);
       return { lower, upper };
     }
+    case 'smooth':
+      return smoothInterval(step, x);
   }
 }
 

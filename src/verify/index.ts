@@ -19,10 +19,11 @@ export { irFromModelDir, irFromPreparedGraph } from './from-model.js';
 export { intervalBounds } from './ibp.js';
 export { crownBounds, crownSpecLowerBounds, type CrownOptions } from './crown.js';
 
-export { checkCounterexample, confirmCounterexample, float32InBox, unsafeMargin, type CheckedCounterexample, type ModelCheck } from './counterexample.js';
+export { checkCounterexample, confirmCounterexample, float32InBox, recheckCounterexample, unsafeMargin, type CheckedCounterexample, type ModelCheck, type Recheck } from './counterexample.js';
+export { evaluateExact, exactlyUnsafe } from './exact.js';
 export { irInputGradient } from './ir-gradient.js';
 export { attackIR, type IrAttackOptions, type IrAttackResult } from './ir-attack.js';
-export { onnxModelCheck } from './onnx-check.js';
+export { onnxModelCheck, type OnnxCheck } from './onnx-check.js';
 
 export { encodeNetwork, type NetworkEncoding } from './milp/encode-network.js';
 export { verifyCaseMilp, type MilpOptions, type MilpResult } from './milp/verify-milp.js';

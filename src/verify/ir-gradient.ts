@@ -5,7 +5,7 @@
  * Bengio et al. 2013, arXiv 1308.3432; the exact derivative of a rounding step is zero almost everywhere).
  * Used by the IR attack and by the counterexample repair; it never decides a verdict.
  */
-import { applyStep, type IRStep, type Matrix, type NetworkIR } from './ir.js';
+import { applyStep, smoothDerivative, type IRStep, type Matrix, type NetworkIR } from './ir.js';
 
 /** x = Wᵀ g. */
 function matTVec(m: Matrix, g: Float64Array): Float64Array {
@@ -60,6 +60,8 @@ function backStep(step: IRStep, input: Float64Array, g: Float64Array): Float64Ar
       }
       return out;
     }
+    case 'smooth':
+      return g.map((v, i) => (i >= step.from && i < step.to ? v * smoothDerivative(step.fn, input[i]!) : v));
   }
 }
 

@@ -44,6 +44,14 @@ export interface AffineStep {
   readonly outSize: number;
   readonly weights: Matrix;
   readonly bias: Float64Array;
+  /**
+   * How the source network evaluates this step in float32, for the evaluation margin (`bounds/evaluation.ts`):
+   * `extraDepth` roundings per term beyond one dot product plus bias (the element-wise ops and the constant
+   * folding the importer merged into the step), and `absBias`, the bias as a sum of absolute values of the
+   * folded terms (≥ |bias|). Absent: one dot product plus bias, extra depth 0, |bias|. null: the step is part
+   * of a mathematical relaxation that nothing evaluates (`integer/relaxation.ts`), so it has no evaluation margin.
+   */
+  readonly float32?: { readonly extraDepth: number; readonly absBias: Float64Array } | null;
 }
 
 export interface ReluStep {
@@ -73,7 +81,33 @@ export interface QuantizeStep {
   readonly qmax: number;
 }
 
-export type IRStep = AffineStep | ReluStep | MaxPoolStep | QuantizeStep;
+/**
+ * A smooth S-shaped activation, sigmoid 1/(1 + e^−x) or tanh, on the elements [from, to) of the vector; the
+ * others pass unchanged. Bounds use sound linear bands; complete methods refuse it.
+ */
+export interface SmoothStep {
+  readonly kind: 'smooth';
+  readonly name: string;
+  readonly size: number;
+  readonly fn: SmoothFunction;
+  readonly from: number;
+  readonly to: number;
+}
+
+export type SmoothFunction = 'sigmoid' | 'tanh';
+
+export type IRStep = AffineStep | ReluStep | MaxPoolStep | QuantizeStep | SmoothStep;
+
+/** sigmoid or tanh of one value, in float64. */
+export function smoothValue(fn: SmoothFunction, x: number): number {
+  return fn === 'tanh' ? Math.tanh(x) : 1 / (1 + Math.exp(-x));
+}
+
+/** The derivative of sigmoid or tanh at x. */
+export function smoothDerivative(fn: SmoothFunction, x: number): number {
+  const y = smoothValue(fn, x);
+  return fn === 'tanh' ? 1 - y * y : y * (1 - y);
+}
 
 export interface NetworkIR {
   readonly inputSize: number;
@@ -86,11 +120,11 @@ export interface NetworkIR {
 }
 
 export function stepInSize(step: IRStep): number {
-  return step.kind === 'relu' || step.kind === 'quantize' ? step.size : step.inSize;
+  return step.kind === 'relu' || step.kind === 'quantize' || step.kind === 'smooth' ? step.size : step.inSize;
 }
 
 export function stepOutSize(step: IRStep): number {
-  return step.kind === 'relu' || step.kind === 'quantize' ? step.size : step.outSize;
+  return step.kind === 'relu' || step.kind === 'quantize' || step.kind === 'smooth' ? step.size : step.outSize;
 }
 
 /** Checks that consecutive steps agree on sizes; throws a QrobustError naming the first mismatch. */
@@ -157,6 +191,8 @@ export function applyStep(step: IRStep, x: Float64Array): Float64Array {
       }
       return y;
     }
+    case 'smooth':
+      return x.map((v, i) => (i >= step.from && i < step.to ? smoothValue(step.fn, v) : v));
   }
 }
 

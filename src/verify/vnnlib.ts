@@ -8,9 +8,12 @@
  * simple bounds `X_i ⋚ c` and form a box (each input bounded on both sides), and the constraints on Y are
  * linear. Disjuncts with the same input box become one `VerificationCase` whose unsafe condition is the OR of
  * their output conjunctions, so a plain robustness property gives one case and an ACAS-style
- * `(or (and X… Y…) (and X… Y…))` gives one case per box. A disjunct whose box is empty can never be met and is
- * dropped. Strict comparisons are read as non-strict: the unsafe set only grows, so `unsat` stays sound, and a
- * reported counterexample is re-checked on the concrete network anyway.
+ * `(or (and X… Y…) (and X… Y…))` gives one case per box. A disjunct whose box is empty (some lower bound above
+ * its upper bound) can never be met: it is left out with a note in `notes`, and when every box is empty the file
+ * is a QrobustError naming the input (the property would be vacuous, almost always a mistake in the file). Strict comparisons stay strict: `(< a b)` is the constraint a − b < 0 (`strict`), so a tie
+ * does not meet it, and a strict bound on an input leaves that end of the box open. Numbers must be finite
+ * doubles: a literal such as 1e400 (or 1e-400, which would read as 0), or a term that overflows, is rejected
+ * with its line.
  *
  * `(check-sat)`, `(get-model)`, `(exit)`, `(set-logic …)`, `(set-info …)` and `(set-option …)` are accepted
  * and ignored. Anything else is rejected with a QrobustError naming the file, the line and the problem.
@@ -102,10 +105,11 @@ interface LinearTerm {
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const VARIABLE = /^([XY])_(0|[1-9]\d*)$/;
 
-/** One comparison `term ≤ 0`, on inputs only or on outputs only. */
+/** One comparison `term ≤ 0` (or `term < 0` when strict), on inputs only or on outputs only. */
 interface Comparison {
   readonly on: 'X' | 'Y';
   readonly term: LinearTerm;
+  readonly strict: boolean;
   readonly line: number;
 }
 
@@ -140,7 +144,12 @@ class PropertyReader {
 
   term(e: SExpr): LinearTerm {
     if (e.kind === 'atom') {
-      if (NUMBER.test(e.text)) return { coeffs: new Map(), constant: Number(e.text) };
+      if (NUMBER.test(e.text)) {
+        const v = Number(e.text);
+        if (!Number.isFinite(v)) this.fail(e, `the number ${e.text} is outside the range of double precision`);
+        if (v === 0 && /[1-9]/.test(e.text.replace(/[eE].*$/, ''))) this.fail(e, `the number ${e.text} is too small for double precision (it would read as 0)`);
+        return { coeffs: new Map(), constant: v };
+      }
       const m = VARIABLE.exec(e.text);
       if (!m) this.fail(e, `'${e.text}' is neither a number nor an X_<i>/Y_<i> variable`);
       const set = m[1] === 'X' ? this.declared.inputs : this.declared.outputs;
@@ -151,6 +160,14 @@ class PropertyReader {
     if (!head || head.kind !== 'atom') this.fail(e, `expected an operator, got ${show(e)}`);
     if (args.length === 0) this.fail(e, `'${head.text}' needs at least one argument`);
     const terms = args.map((a) => this.term(a));
+    const t = this.combine(head, e, terms);
+    if (!Number.isFinite(t.constant) || [...t.coeffs.values()].some((v) => !Number.isFinite(v))) {
+      this.fail(e, `the term ${show(e)} evaluates to a value outside the range of double precision`);
+    }
+    return t;
+  }
+
+  private combine(head: Atom, e: List, terms: LinearTerm[]): LinearTerm {
     switch (head.text) {
       case '+':
         return terms.reduce((a, b) => addTerms(a, b, 1));
@@ -178,9 +195,13 @@ class PropertyReader {
     const a = this.term(e.items[1]!);
     const b = this.term(e.items[2]!);
     const aMinusB = addTerms(a, b, -1);
+    if (!Number.isFinite(aMinusB.constant) || [...aMinusB.coeffs.values()].some((v) => !Number.isFinite(v))) {
+      this.fail(e, `the difference of the two sides of ${show(e)} is outside the range of double precision`);
+    }
     const bMinusA = scaleTerm(aMinusB, -1);
     const parts = op === '<=' || op === '<' ? [aMinusB] : op === '>=' || op === '>' ? [bMinusA] : [aMinusB, bMinusA];
-    return [parts.map((term) => ({ on: this.side(e, term), term, line: e.line }))];
+    const strict = op === '<' || op === '>';
+    return [parts.map((term) => ({ on: this.side(e, term), term, strict, line: e.line }))];
   }
 
   side(e: SExpr, term: LinearTerm): 'X' | 'Y' {
@@ -243,8 +264,20 @@ function contiguous(set: Set<number>, letter: string, source: string): number {
 // ---------------------------------------------------------------------------------------------------------
 // From DNF to verification cases
 
+/** A box under construction: bounds and which ends are open (from strict comparisons). */
+interface OpenBox {
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  readonly openLower: Uint8Array;
+  readonly openUpper: Uint8Array;
+}
+
+function copyBox(b: OpenBox): OpenBox {
+  return { lower: Float64Array.from(b.lower), upper: Float64Array.from(b.upper), openLower: Uint8Array.from(b.openLower), openUpper: Uint8Array.from(b.openUpper) };
+}
+
 /** Narrows a box by the input comparisons of one disjunct; each must bound a single input. */
-function applyInputBounds(reader: PropertyReader, box: { lower: Float64Array; upper: Float64Array }, comparisons: readonly Comparison[]): void {
+function applyInputBounds(reader: PropertyReader, box: OpenBox, comparisons: readonly Comparison[]): void {
   for (const c of comparisons) {
     const entries = [...c.term.coeffs].filter(([, v]) => v !== 0);
     if (entries.length !== 1) {
@@ -253,20 +286,30 @@ function applyInputBounds(reader: PropertyReader, box: { lower: Float64Array; up
     const [name, coeff] = entries[0]!;
     const i = Number(name.slice(2));
     const bound = -c.term.constant / coeff + 0; // + 0 turns −0 into 0
-    // coeff·x + constant ≤ 0  ⇔  x ≤ bound (coeff > 0) or x ≥ bound (coeff < 0)
-    if (coeff > 0) box.upper[i] = Math.min(box.upper[i]!, bound);
-    else box.lower[i] = Math.max(box.lower[i]!, bound);
+    // coeff·x + constant ≤ 0  ⇔  x ≤ bound (coeff > 0) or x ≥ bound (coeff < 0); < 0 leaves that end open.
+    const open = c.strict ? 1 : 0;
+    if (coeff > 0) {
+      if (bound < box.upper[i]!) [box.upper[i], box.openUpper[i]] = [bound, open];
+      else if (bound === box.upper[i]) box.openUpper[i] = box.openUpper[i]! | open;
+    } else if (bound > box.lower[i]!) [box.lower[i], box.openLower[i]] = [bound, open];
+    else if (bound === box.lower[i]) box.openLower[i] = box.openLower[i]! | open;
   }
+}
+
+/** A finished box: the open-end arrays only where some end is open. */
+function finishBox(b: OpenBox): Box {
+  const open = b.openLower.some((v) => v === 1) || b.openUpper.some((v) => v === 1);
+  return open ? b : { lower: b.lower, upper: b.upper };
 }
 
 function outputConstraint(c: Comparison, outputSize: number): LinearConstraint {
   const coeffs = new Float64Array(outputSize);
   for (const [name, v] of c.term.coeffs) coeffs[Number(name.slice(2))] += v;
-  return { coeffs, offset: c.term.constant + 0 };
+  return c.strict ? { coeffs, offset: c.term.constant + 0, strict: true } : { coeffs, offset: c.term.constant + 0 };
 }
 
-function boxKey(box: Box): string {
-  return `${box.lower.join(',')}|${box.upper.join(',')}`;
+function boxKey(box: OpenBox): string {
+  return `${box.lower.join(',')}|${box.upper.join(',')}|${box.openLower.join('')}|${box.openUpper.join('')}`;
 }
 
 /**
@@ -305,13 +348,19 @@ export function parseVnnlib(text: string, source: string): VerificationProblem {
     throw new QrobustError('invalid_argument', `${source}: no assertion constrains the outputs Y_i`);
   }
 
-  const baseBox = { lower: new Float64Array(inputSize).fill(-Infinity), upper: new Float64Array(inputSize).fill(Infinity) };
+  const baseBox: OpenBox = {
+    lower: new Float64Array(inputSize).fill(-Infinity),
+    upper: new Float64Array(inputSize).fill(Infinity),
+    openLower: new Uint8Array(inputSize),
+    openUpper: new Uint8Array(inputSize),
+  };
   applyInputBounds(reader, baseBox, common.filter((c) => c.on === 'X'));
   const baseOutputs = common.filter((c) => c.on === 'Y').map((c) => outputConstraint(c, outputSize));
 
   const cases = new Map<string, { input: Box; disjuncts: LinearConstraint[][] }>();
+  const emptyBoxes: string[] = [];
   for (const conj of dnf) {
-    const box = { lower: Float64Array.from(baseBox.lower), upper: Float64Array.from(baseBox.upper) };
+    const box = copyBox(baseBox);
     applyInputBounds(reader, box, conj.filter((c) => c.on === 'X'));
     for (let i = 0; i < inputSize; i++) {
       if (!Number.isFinite(box.lower[i]!) || !Number.isFinite(box.upper[i]!)) {
@@ -319,15 +368,26 @@ export function parseVnnlib(text: string, source: string): VerificationProblem {
         throw new QrobustError('invalid_argument', `${source}: input X_${i} has no finite ${side} bound (every input needs a box)`);
       }
     }
-    if (box.lower.some((l, i) => l > box.upper[i]!)) continue; // an empty box: this disjunct cannot be met
+    const empty = box.lower.findIndex((l, i) => l > box.upper[i]! || (l === box.upper[i] && (box.openLower[i] === 1 || box.openUpper[i] === 1)));
+    if (empty >= 0) {
+      const [l, u] = [box.lower[empty]!, box.upper[empty]!];
+      const how = l > u ? `lower bound ${l} > upper bound ${u}` : `${box.openLower[empty] ? '>' : '>='} ${l} and ${box.openUpper[empty] ? '<' : '<='} ${u}`;
+      emptyBoxes.push(`X_${empty}: ${how}`);
+      continue;
+    }
     const outputs = [...baseOutputs, ...conj.filter((c) => c.on === 'Y').map((c) => outputConstraint(c, outputSize))];
     const key = boxKey(box);
-    const entry = cases.get(key) ?? { input: box, disjuncts: [] };
+    const entry = cases.get(key) ?? { input: finishBox(box), disjuncts: [] };
     entry.disjuncts.push(outputs);
     cases.set(key, entry);
   }
+  if (cases.size === 0) {
+    const what = emptyBoxes.length === 1 ? `the input region is empty (${emptyBoxes[0]})` : `every one of the ${emptyBoxes.length} input boxes is empty (first ${emptyBoxes[0]})`;
+    throw new QrobustError('invalid_argument', `${source}: ${what}, so the property is vacuous; fix the bounds`);
+  }
   const list: VerificationCase[] = [...cases.values()].map((c) => ({ input: c.input, unsafe: { disjuncts: c.disjuncts } }));
-  return { cases: list, inputSize, outputSize, source };
+  const notes = emptyBoxes.length ? [`${source}: ${emptyBoxes.length} of ${dnf.length} disjuncts have an empty input box (first ${emptyBoxes[0]}) and can never be met; they are left out`] : [];
+  return { cases: list, inputSize, outputSize, source, ...(notes.length ? { notes } : {}) };
 }
 
 /**

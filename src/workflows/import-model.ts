@@ -153,6 +153,8 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
       preprocessing: { inputRange: [0, 1], mean: front?.mean ?? [0], std: front?.std ?? [1], layout: 'NHWC' },
       seed: o.seed ?? 0,
       source,
+      // A dynamic-range or full-integer source (TFLite): its deployed semantics, read back by loadClassifier.
+      ...(imported.sourceQuantization ? { sourceQuantization: imported.sourceQuantization } : {}),
       versions: versions(),
       createdAt: new Date().toISOString(),
     };

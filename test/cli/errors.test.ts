@@ -98,7 +98,7 @@ test('usage errors: unknown command, unknown option, missing required option', a
 
 test('the installed binary exits with code 2 and one line on bad input', () => {
   const bin = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
-  const p = spawnSync(process.execPath, [bin, 'eval', join(tmpdir(), 'qrobust-no-such-model')], { encoding: 'utf8' });
+  const p = spawnSync(process.execPath, [...process.execArgv, bin, 'eval', join(tmpdir(), 'qrobust-no-such-model')], { encoding: 'utf8' });
   assert.equal(p.status, 2);
   oneLine(p.stderr);
   assert.match(p.stderr, /no such model directory/);

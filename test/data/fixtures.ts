@@ -6,11 +6,14 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findSiblingMirror } from '../../src/data/locate.js';
+import { findSiblingMirror, packageRoot } from '../../src/data/locate.js';
 import type { LoadOptions } from '../../src/data/load.js';
 
 /** The team's dataset mirror next to the checkout, or null on a machine without it. */
 export const MIRROR = findSiblingMirror();
+
+/** The committed files made by scripts/make-data-fixtures.py (PIL, NumPy). */
+export const DATA_FIXTURES = join(packageRoot()!, 'test', 'fixtures', 'data');
 
 /** Skip reason for tests that need the mirror's files. */
 export const NEEDS_MIRROR: string | false = MIRROR ? false : 'no shared/datasets folder next to the checkout';

@@ -27,7 +27,7 @@ async function lineCount(file: string): Promise<number> {
 /** Starts `qrobust run` and kills it once results.jsonl holds a finished record; resolves with the exit signal. */
 function runAndKillAfterFirstTask(config: string, out: string): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'run', config, '--out', out, '--backend', 'wasm'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...process.execArgv, BIN, 'run', config, '--out', out, '--backend', 'wasm'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setInterval(() => {

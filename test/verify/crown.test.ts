@@ -190,7 +190,7 @@ test('local robustness of a tiny network that is robust by construction is verif
   const c = localRobustnessCase([1], 0, 0.1, 2, -10, 10);
   const lb = crownSpecLowerBounds(ir, c.input, c.unsafe.disjuncts.map((d) => d[0]!));
   // unsafe: y0 − y1 ≤ 0, and min (2x − relu(x − 1)) = 1.8 at x = 0.9; the ReLU's chord makes CROWN exact here.
-  assert.ok(lb[0]! > 1.8 - 1e-9 && lb[0]! <= 1.8, `bound ${lb[0]}`);
+  assert.ok(lb[0]! > 1.8 - 1e-6 && lb[0]! <= 1.8, `bound ${lb[0]}`); // tight up to the float32 evaluation margin
 });
 
 test('constraints of the wrong length are rejected', () => {

@@ -104,7 +104,7 @@ test('complete verification of the residual IR never contradicts sampling', asyn
   assert.ok(decided >= 8, `only ${decided} of 12 decided`);
 });
 
-test('sigmoid is refused in one line naming the node', () => {
-  const graph: ModelGraph = { inputShape: [2, 2, 1], nodes: [{ name: 'sig', inputs: [MODEL_INPUT], op: { kind: 'activation', activation: { kind: 'sigmoid' } } }, { name: 'f', inputs: ['sig'], op: { kind: 'flatten', order: 'hwc' } }], output: 'f' };
-  assert.throws(() => irFromModelGraph(graph, undefined, 'net.onnx'), /^QrobustError: net\.onnx: node 'sig' \(activation\): sigmoid has no exact piecewise-linear form/);
+test('sign is refused in one line naming the node', () => {
+  const graph: ModelGraph = { inputShape: [2, 2, 1], nodes: [{ name: 'bin', inputs: [MODEL_INPUT], op: { kind: 'activation', activation: { kind: 'sign', zeroTo: 1 } } }, { name: 'f', inputs: ['bin'], op: { kind: 'flatten', order: 'hwc' } }], output: 'f' };
+  assert.throws(() => irFromModelGraph(graph, undefined, 'net.onnx'), /^QrobustError: net\.onnx: node 'bin' \(activation\): sign activations are not supported by the verifier/);
 });

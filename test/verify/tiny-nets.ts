@@ -1,7 +1,7 @@
 /** Hand-built networks with answers known exactly, and seeded random ones, for the complete verifiers' tests. */
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
-import { evaluateIR, type AffineStep, type IRStep, type NetworkIR, type QuantizeStep } from '../../src/verify/ir.js';
+import { evaluateIR, stepOutSize, type AffineStep, type IRStep, type NetworkIR, type QuantizeStep } from '../../src/verify/ir.js';
 import { inBox, isUnsafe, type Box, type LinearConstraint, type VerificationCase } from '../../src/verify/property.js';
 
 /** A `sat` answer's counterexample: present, inside the box, its reported output the float64 one, and unsafe. */
@@ -36,7 +36,7 @@ export function quantize(name: string, size: number, scale: number, zeroPoint: n
 
 export function network(inputSize: number, steps: IRStep[], source = 'hand-built'): NetworkIR {
   const last = steps[steps.length - 1]!;
-  const outputSize = last.kind === 'relu' || last.kind === 'quantize' ? last.size : last.outSize;
+  const outputSize = stepOutSize(last);
   return { inputSize, inputShape: [inputSize], outputSize, steps, source };
 }
 

@@ -116,6 +116,8 @@ test('an ACAS-style disjunction over input boxes becomes one case per box; equal
     'acas-like',
   );
   assert.equal(p.cases.length, 2, 'the empty box [5, 4] is dropped');
+  assert.equal(p.notes?.length, 1, 'and the drop is reported');
+  assert.match(p.notes![0]!, /acas-like: 1 of 4 disjuncts have an empty input box \(first X_0: lower bound 5 > upper bound 4\)/);
   const first = p.cases.find((c) => c.input.lower[0] === 0)!;
   const second = p.cases.find((c) => c.input.lower[0] === 2)!;
   assert.equal(first.unsafe.disjuncts.length, 2);

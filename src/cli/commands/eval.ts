@@ -1,12 +1,13 @@
 /** `qrobust eval`: clean accuracy of a model directory. */
 import type { CommandDef } from '../command.js';
+import { DATASET_PLACEHOLDER } from '../../data/source-names.js';
 
 export const evalCommand: CommandDef = {
   name: 'eval',
   summary: 'clean accuracy of a model on a dataset split',
   positionals: [{ name: 'DIR', description: 'model directory (written by train or quantize)', required: true }],
   options: [
-    { name: 'dataset', type: 'string', description: "dataset (default: the model's own)" },
+    { name: 'dataset', type: 'string', description: "dataset (default: the model's own)", placeholder: DATASET_PLACEHOLDER },
     { name: 'split', type: 'string', description: 'split', choices: ['test', 'train'], default: 'test' },
     { name: 'n', type: 'int', description: 'evaluate on a seeded subset of N images' },
     { name: 'seed', type: 'int', description: 'seed for the subset', default: 0 },

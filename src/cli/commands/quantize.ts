@@ -3,7 +3,7 @@
  * `--qat-epochs N` fine-tuned by quantization-aware training from the PTQ starting point; with `--from-scratch
  * --arch A --dataset D` (and no directory) the architecture is trained quantized from its initialisation.
  */
-import { DATASET_NAMES } from '../../data/registry.js';
+import { DATASET_PLACEHOLDER } from '../../data/source-names.js';
 import { ARCH_NAMES } from '../../models/arch-names.js';
 import type { CommandDef } from '../command.js';
 
@@ -36,7 +36,7 @@ export const quantizeCommand: CommandDef = {
     { name: 'augment', type: 'string', description: 'QAT augmentation (default: crop-flip for CIFAR-10, none otherwise)', choices: ['none', 'crop-flip'] },
     { name: 'from-scratch', type: 'boolean', description: 'train --arch on --dataset quantized from its initialisation (needs --qat-epochs, no DIR)' },
     { name: 'arch', type: 'string', description: 'architecture for --from-scratch', placeholder: ARCH_NAMES.join('|') },
-    { name: 'dataset', type: 'string', description: 'dataset for --from-scratch', placeholder: DATASET_NAMES.join('|') },
+    { name: 'dataset', type: 'string', description: 'dataset for --from-scratch', placeholder: DATASET_PLACEHOLDER },
     { name: 'seed', type: 'int', description: 'seed for the calibration, evaluation and training subsets, QAT shuffling and initialisation', default: 0 },
     { name: 'eval-n', type: 'int', description: 'evaluate on a seeded subset of N test images (default all; 0 skips)' },
     { name: 'json', type: 'string', description: 'write the results as JSON to FILE', placeholder: 'FILE' },

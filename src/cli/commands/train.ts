@@ -1,5 +1,5 @@
 /** `qrobust train`: train an architecture from the zoo on a dataset and save it with its metadata. */
-import { DATASET_NAMES } from '../../data/registry.js';
+import { DATASET_PLACEHOLDER } from '../../data/source-names.js';
 import { ARCH_NAMES } from '../../models/arch-names.js';
 import type { CommandDef } from '../command.js';
 
@@ -8,7 +8,7 @@ export const trainCommand: CommandDef = {
   summary: 'train a model from the zoo and save it (TF.js layers format + qrobust.json)',
   positionals: [],
   options: [
-    { name: 'dataset', type: 'string', description: 'dataset', placeholder: DATASET_NAMES.join('|') },
+    { name: 'dataset', type: 'string', description: 'dataset', placeholder: DATASET_PLACEHOLDER },
     { name: 'arch', type: 'string', description: 'architecture', placeholder: ARCH_NAMES.join('|') },
     { name: 'epochs', type: 'int', description: 'training epochs', default: 5 },
     { name: 'seed', type: 'int', description: 'seed for initialisation, shuffling and augmentation', default: 0 },

@@ -16,49 +16,13 @@
  */
 import { QrobustError } from '../../core/errors.js';
 import { DataType } from '../../onnx/schema.js';
-import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from '../../onnx/model.js';
+import { exportedModel, GraphBuilder, ints, normalizeNodes, PIXELS_INPUT } from '../../onnx/graph-builder.js';
+import type { OnnxAttribute, OnnxModel } from '../../onnx/model.js';
+import { flattenNhwc, toLayout, windowAttributes, type Layout } from '../../onnx/nhwc-layout.js';
 import type { IntConvOp, IntDenseOp, IntegerProgram, Requant } from './program.js';
 
 const INT8_MIN = -128;
 const INT8_MAX = 127;
-/** Opset 13: per-axis QuantizeLinear/DequantizeLinear, Max/Min on int8. */
-const OPSET = 13;
-
-type Layout = 'NHWC' | 'NCHW' | 'flat';
-
-class GraphBuilder {
-  readonly nodes: OnnxNode[] = [];
-  readonly initializers: OnnxTensor[] = [];
-  private counter = 0;
-
-  fresh(stem: string): string {
-    return `${stem}_${this.counter++}`;
-  }
-
-  constant(stem: string, dataType: number, dims: number[], values: OnnxTensor['values']): string {
-    const name = this.fresh(stem);
-    this.initializers.push({ name, dataType, dims, values });
-    return name;
-  }
-
-  scalarFloat(stem: string, v: number): string {
-    return this.constant(stem, DataType.FLOAT, [], Float32Array.of(v));
-  }
-
-  scalarInt8(stem: string, v: number): string {
-    return this.constant(stem, DataType.INT8, [], Int8Array.of(v));
-  }
-
-  node(opType: string, inputs: string[], attributes: OnnxAttribute[] = [], stem = opType.toLowerCase()): string {
-    const out = this.fresh(stem);
-    this.nodes.push({ name: `${out}_node`, opType, domain: '', inputs, outputs: [out], attributes });
-    return out;
-  }
-}
-
-function ints(name: string, value: number[]): OnnxAttribute {
-  return { name, type: 'ints', value };
-}
 
 function checkInt8(what: string, lo: number, hi: number): void {
   if (lo < INT8_MIN || hi > INT8_MAX) {
@@ -72,12 +36,6 @@ function clampCodes(b: GraphBuilder, x: string, lo: number, hi: number): string 
   if (lo > INT8_MIN) y = b.node('Max', [y, b.scalarInt8('clamp_lo', lo)], [], 'clamp');
   if (hi < INT8_MAX) y = b.node('Min', [y, b.scalarInt8('clamp_hi', hi)], [], 'clamp');
   return y;
-}
-
-function toLayout(b: GraphBuilder, x: string, from: Layout, to: 'NHWC' | 'NCHW'): string {
-  if (from === to || from === 'flat') return x;
-  const perm = to === 'NCHW' ? [0, 3, 1, 2] : [0, 2, 3, 1];
-  return b.node('Transpose', [x], [ints('perm', perm)]);
 }
 
 /** The int32 bias, the weights as int8 codes [co][ci][kh][kw], and the grids of one weight layer. */
@@ -134,13 +92,9 @@ function qlinearConv(b: GraphBuilder, x: string, op: IntDenseOp | IntConvOp, w: 
 /** The ONNX model of an integer program (see the module comment). `name` goes into the graph's name. */
 export function integerProgramToOnnx(prog: IntegerProgram, name: string): OnnxModel {
   const b = new GraphBuilder();
-  const [h, w, c] = prog.inputShape;
   const pro = prog.prologue;
-  let x = 'pixels';
-  if (pro.mean && pro.invStd) {
-    x = b.node('Sub', [x, b.constant('mean', DataType.FLOAT, [pro.mean.length], Float32Array.from(pro.mean))]);
-    x = b.node('Mul', [x, b.constant('inv_std', DataType.FLOAT, [pro.invStd.length], Float32Array.from(pro.invStd))]);
-  }
+  let x = PIXELS_INPUT;
+  if (pro.mean && pro.invStd) x = normalizeNodes(b, x, pro.mean, pro.invStd);
   checkInt8('the input grid', pro.params.qmin, pro.params.qmax);
   x = b.node('QuantizeLinear', [x, b.scalarFloat('input_scale', pro.params.scale[0]!), b.scalarInt8('input_zero', pro.params.zeroPoint[0]!)], [], 'input_codes');
   x = clampCodes(b, x, pro.params.qmin, pro.params.qmax);
@@ -150,37 +104,25 @@ export function integerProgramToOnnx(prog: IntegerProgram, name: string): OnnxMo
       case 'conv2d': {
         x = toLayout(b, x, layout, 'NCHW');
         layout = 'NCHW';
-        const [ih, iw, ci] = op.inShape;
-        const [oh, ow, co] = op.outShape;
         const [kh, kw] = op.kernel;
-        const [sh, sw] = op.strides;
-        const padBottom = Math.max(0, (oh - 1) * sh + kh - ih - op.padTop);
-        const padRight = Math.max(0, (ow - 1) * sw + kw - iw - op.padLeft);
-        const wt = weightTensors(b, op, co, ci, kh, kw, op.name);
-        x = qlinearConv(b, x, op, wt, [ints('kernel_shape', [kh, kw]), ints('strides', [sh, sw]), ints('pads', [op.padTop, op.padLeft, padBottom, padRight])], op.name);
+        const wt = weightTensors(b, op, op.outShape[2]!, op.inShape[2]!, kh, kw, op.name);
+        const win = { inShape: op.inShape, outShape: op.outShape, size: op.kernel, strides: op.strides, padTop: op.padTop, padLeft: op.padLeft };
+        x = qlinearConv(b, x, op, wt, windowAttributes(win), op.name);
         break;
       }
       case 'maxPool': {
         x = toLayout(b, x, layout, 'NCHW');
         layout = 'NCHW';
-        const [ih, iw] = op.inShape;
-        const [oh, ow] = op.outShape;
-        const [ph, pw] = op.pool;
-        const [sh, sw] = op.strides;
-        const padBottom = Math.max(0, (oh - 1) * sh + ph - ih - op.padTop);
-        const padRight = Math.max(0, (ow - 1) * sw + pw - iw - op.padLeft);
-        x = b.node('MaxPool', [x], [ints('kernel_shape', [ph, pw]), ints('strides', [sh, sw]), ints('pads', [op.padTop, op.padLeft, padBottom, padRight])]);
+        const win = { inShape: op.inShape, outShape: op.outShape, size: op.pool, strides: op.strides, padTop: op.padTop, padLeft: op.padLeft };
+        x = b.node('MaxPool', [x], windowAttributes(win));
         break;
       }
       case 'relu':
         x = b.node('Max', [x, b.scalarInt8('relu_zero', op.zeroPoint)], [], 'relu');
         break;
       case 'dense': {
-        if (layout !== 'flat') {
-          x = toLayout(b, x, layout, 'NHWC');
-          x = b.node('Flatten', [x], [{ name: 'axis', type: 'int', value: 1 }]);
-          layout = 'flat';
-        }
+        x = flattenNhwc(b, x, layout);
+        layout = 'flat';
         const as4d = b.node('Reshape', [x, b.constant('shape', DataType.INT64, [4], BigInt64Array.of(0n, BigInt(op.inSize), 1n, 1n))]);
         const wt = weightTensors(b, op, op.outSize, op.inSize, 1, 1, op.name);
         const y = qlinearConv(b, as4d, op, wt, [ints('kernel_shape', [1, 1])], op.name);
@@ -189,38 +131,16 @@ export function integerProgramToOnnx(prog: IntegerProgram, name: string): OnnxMo
       }
     }
   }
-  if (layout !== 'flat') {
-    x = toLayout(b, x, layout, 'NHWC');
-    x = b.node('Flatten', [x], [{ name: 'axis', type: 'int', value: 1 }]);
-  }
-  b.nodes.push({ name: 'codes_node', opType: 'Identity', domain: '', inputs: [x], outputs: ['codes'], attributes: [] });
-  b.nodes.push({
-    name: 'logits_node',
-    opType: 'DequantizeLinear',
-    domain: '',
-    inputs: ['codes', b.scalarFloat('output_scale', prog.output.scale[0]!), b.scalarInt8('output_zero', prog.output.zeroPoint[0]!)],
-    outputs: ['logits'],
-    attributes: [],
-  });
-  return {
-    irVersion: 7,
-    opsetImport: [{ domain: '', version: OPSET }],
-    producerName: 'qrobust',
-    producerVersion: '',
-    domain: '',
-    modelVersion: 1,
+  b.output('Identity', [flattenNhwc(b, x, layout)], 'codes');
+  b.output('DequantizeLinear', ['codes', b.scalarFloat('output_scale', prog.output.scale[0]!), b.scalarInt8('output_zero', prog.output.zeroPoint[0]!)], 'logits');
+  return exportedModel({
+    name,
     docString: 'Integer (QOperator) export of a qrobust quantized model; input: float32 NHWC pixels in [0, 1].',
-    graph: {
-      name,
-      nodes: b.nodes,
-      initializers: b.initializers,
-      inputs: [{ name: 'pixels', elemType: DataType.FLOAT, shape: ['batch', h, w, c] }],
-      outputs: [
-        { name: 'codes', elemType: DataType.INT8, shape: ['batch', prog.outputSize] },
-        { name: 'logits', elemType: DataType.FLOAT, shape: ['batch', prog.outputSize] },
-      ],
-      valueInfo: [],
-    },
-    metadataProps: [],
-  };
+    builder: b,
+    inputShape: prog.inputShape,
+    outputs: [
+      { name: 'codes', elemType: DataType.INT8, size: prog.outputSize },
+      { name: 'logits', elemType: DataType.FLOAT, size: prog.outputSize },
+    ],
+  });
 }

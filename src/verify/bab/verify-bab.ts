@@ -19,12 +19,13 @@
  * region was closed. `sat` only with a counterexample confirmed by `confirmCounterexample`. Intermediate bounds
  * see the splits only through the clamped intervals (beta-CROWN optimizes multipliers for them too).
  */
+import { QrobustError } from '../../core/errors.js';
 import type { SlopeState } from '../bounds/alpha.js';
 import { crownSpecAnalysis, type CrownOptions, type SpecAnalysis } from '../crown.js';
 import { checkCounterexample, confirmCounterexample, type ModelCheck } from '../counterexample.js';
 import type { NetworkIR } from '../ir.js';
 import { verifyCaseMilp } from '../milp/verify-milp.js';
-import type { LinearConstraint, VerificationCase, VerificationResult } from '../property.js';
+import { boundExcludes, type LinearConstraint, type VerificationCase, type VerificationResult } from '../property.js';
 import { chooseBranch } from './branch.js';
 
 export interface BabOptions {
@@ -94,6 +95,8 @@ function selectRows(state: SlopeState, from: readonly number[], to: readonly num
 
 /** Decides one case of a float IR by branch and bound (see the module comment). */
 export async function verifyCaseBab(ir: NetworkIR, vcase: VerificationCase, o: BabOptions = {}): Promise<BabResult> {
+  const smooth = ir.steps.find((s) => s.kind === 'smooth');
+  if (smooth) throw new QrobustError('unsupported_layer', `${ir.source}: step '${smooth.name}' is a sigmoid/tanh; branch and bound splits ReLUs of piecewise-linear networks only`);
   const t0 = performance.now();
   const deadline = t0 + (o.timeLimit ?? 60) * 1000;
   const disjuncts = vcase.unsafe.disjuncts;
@@ -145,7 +148,7 @@ export async function verifyCaseBab(ir: NetworkIR, vcase: VerificationCase, o: B
     const best = new Map<number, number>();
     rowDisjunct.forEach((d, r) => {
       const l = analysis.lower[r]!;
-      if (l > 0) closed[d] = true;
+      if (boundExcludes(constraints[r]!, l)) closed[d] = true;
       best.set(d, Math.max(best.get(d) ?? -Infinity, l));
     });
     if (closed.every(Boolean)) {

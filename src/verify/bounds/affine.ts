@@ -1,14 +1,14 @@
 /**
  * Interval arithmetic for an affine map y = W x + b over a box, dense or CSR, with the outward rounding margin of
- * `rounding.ts`: lowerᵢ = bᵢ + Σ_{w>0} w·lⱼ + Σ_{w<0} w·uⱼ (and symmetrically for the upper bound), computed
+ * `rounding.ts` (float64 bound and evaluation, and the float32 evaluation term of `evaluation.ts`): lowerᵢ = bᵢ + Σ_{w>0} w·lⱼ + Σ_{w<0} w·uⱼ (and symmetrically for the upper bound), computed
  * directly rather than through centre and radius so that only one rounded sum per bound needs a margin.
  */
-import type { Matrix } from '../ir.js';
+import type { AffineStep, Matrix } from '../ir.js';
 import type { Interval } from '../property.js';
-import { dotMargin, roundDown, roundUp } from './rounding.js';
+import { dotMargin, float32Margin, roundDown, roundUp } from './rounding.js';
 
-/** The interval image of [x.lower, x.upper] under W x + b. */
-export function affineInterval(w: Matrix, bias: Float64Array, x: Interval): Interval {
+/** The interval image of [x.lower, x.upper] under W x + b; `float32` as `AffineStep.float32`. */
+export function affineInterval(w: Matrix, bias: Float64Array, x: Interval, float32?: AffineStep['float32']): Interval {
   const lower = new Float64Array(w.rows);
   const upper = new Float64Array(w.rows);
   const absMax = new Float64Array(w.cols);
@@ -51,7 +51,10 @@ export function affineInterval(w: Matrix, bias: Float64Array, x: Interval): Inte
       }
       terms = end - start;
     }
-    const margin = dotMargin(terms, mag);
+    // The float32 evaluation's magnitude: the same terms with the folded bias's absolute value.
+    const mag32 = float32 ? mag - Math.abs(bias[i]!) + float32.absBias[i]! : mag;
+    const depth = terms + 1 + (float32?.extraDepth ?? 0);
+    const margin = dotMargin(terms, mag) + (float32 === null ? 0 : float32Margin(depth, mag32 * (1 + (terms + 2) * 2 ** -52)));
     lower[i] = roundDown(lo, margin);
     upper[i] = roundUp(hi, margin);
   }

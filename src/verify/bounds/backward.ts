@@ -15,7 +15,8 @@
  * output computed as fl(Wx + b) differs from Wx + b by at most γ·(|W||x| + |b|), see `rounding.ts`). With
  * v = |W|·max|x| + |b| computed once per step, all of these are at most 3·γₙ·|Λ|·v per affine step and
  * 2·γₙ·Σ|λ'|·max|x| + |λ·intercept| per relaxation; the concretized bound is lowered by `err`. The bound then
- * holds for the exact network and for `evaluateIR`.
+ * holds for the exact network and for `evaluateIR`; the float32 evaluation margin of each affine row
+ * (`evaluation.ts`) is carried the same way, so it holds for a float32 evaluation of the source network too.
  *
  * Sparsity. Each row stores only the span [start, end) outside which its coefficients are zero (rows are
  * ragged slices of one buffer): objectives that start at one neuron stay local through convolutions (a receptive
@@ -130,8 +131,11 @@ function spansOf(w: SparseMatrix): { first: Int32Array; last: Int32Array } {
   return s;
 }
 
-/** Λ ← ΛW, c ← c + Λb, through an affine step; `magnitude` from `affineMagnitude`. */
-export function backAffine(r: LinearRows, step: AffineStep, magnitude: Float64Array): LinearRows {
+/**
+ * Λ ← ΛW, c ← c + Λb, through an affine step; `magnitude` from `affineMagnitude`, `evalMargins` (optional)
+ * the float32 evaluation margin of each row (`evaluation.ts`), added as Σ|λ_i|·evalMargins_i.
+ */
+export function backAffine(r: LinearRows, step: AffineStep, magnitude: Float64Array, evalMargins?: Float64Array): LinearRows {
   const w = step.weights;
   // The output spans: all columns for a dense W, else the union of the used rows' column spans.
   const start = new Int32Array(r.rows);
@@ -161,11 +165,13 @@ export function backAffine(r: LinearRows, step: AffineStep, magnitude: Float64Ar
     const outOff = out.offset[row]! - out.start[row]!;
     let c = r.constant[row]!;
     let e = 0;
+    let e32 = 0;
     for (let i = r.start[row]!; i < r.end[row]!; i++) {
       const lam = r.lambda[off + i]!;
       if (lam === 0) continue;
       c += lam * step.bias[i]!;
       e += Math.abs(lam) * magnitude[i]!;
+      if (evalMargins) e32 += Math.abs(lam) * evalMargins[i]!;
       if (w.format === 'dense') {
         const wr = i * w.cols;
         for (let j = 0; j < w.cols; j++) out.lambda[outOff + j] += lam * w.data[wr + j]!;
@@ -174,7 +180,7 @@ export function backAffine(r: LinearRows, step: AffineStep, magnitude: Float64Ar
       }
     }
     out.constant[row] = c;
-    out.err[row] = r.err[row]! + g * e;
+    out.err[row] = r.err[row]! + g * e + e32 * (1 + g);
   }
   return out;
 }

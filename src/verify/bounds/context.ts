@@ -6,6 +6,7 @@
 import { stepInSize, type AffineStep, type NetworkIR } from '../ir.js';
 import type { Interval } from '../property.js';
 import { affineMagnitude, backAffine, backRelaxed, type LinearRows } from './backward.js';
+import { affineEvalMargins } from './evaluation.js';
 import type { Relaxation } from './relaxation.js';
 
 export class BoundContext {
@@ -14,6 +15,7 @@ export class BoundContext {
   /** relax[i]: the relaxation of non-linear step i (null for affine steps). */
   readonly relax: (Relaxation | null)[] = [];
   private readonly magnitudes: (Float64Array | undefined)[] = [];
+  private readonly evalMargins: (Float64Array | undefined)[] = [];
 
   constructor(
     readonly ir: NetworkIR,
@@ -32,8 +34,15 @@ export class BoundContext {
       const absMax = x.lower.map((l, j) => Math.max(Math.abs(l), Math.abs(x.upper[j]!)));
       m = affineMagnitude(this.ir.steps[i] as AffineStep, absMax);
       this.magnitudes[i] = m;
+      this.evalMargins[i] = affineEvalMargins(this.ir.steps[i] as AffineStep, absMax);
     }
     return m;
+  }
+
+  /** Per row of affine step i, its float32 evaluation margin (`evaluation.ts`). */
+  private evalMargin(i: number): Float64Array {
+    this.magnitude(i);
+    return this.evalMargins[i]!;
   }
 
   /**
@@ -56,7 +65,7 @@ export class BoundContext {
       const step = this.ir.steps[i]!;
       if (adjust) r = adjust(i, r);
       record?.(i, r);
-      if (step.kind === 'affine') r = backAffine(r, step, this.magnitude(i));
+      if (step.kind === 'affine') r = backAffine(r, step, this.magnitude(i), this.evalMargin(i));
       else r = backRelaxed(r, this.relax[i]!, stepInSize(step), alpha?.get(i));
     }
     return r;

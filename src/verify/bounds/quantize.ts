@@ -4,12 +4,12 @@
  * q is monotone and piecewise constant: plateau k (integer code k ∈ [qmin, qmax]) takes the value (k − z)·s on
  * x/s ∈ [k − z − ½, k − z + ½], the lowest plateau extends to −∞ and the highest to +∞. Whether a point that
  * lies exactly on a rounding threshold goes up or down depends on how x/s was rounded, so plateau ends are
- * widened by a few ulps and the plateaus overlap slightly: every bound below holds for both the exact and the
- * float64 evaluation of q (see `rounding.ts`).
+ * widened by a few float32 ulps and the plateaus overlap slightly: every bound below holds for the exact, the
+ * float64 and the float32 evaluation of q (see `rounding.ts`).
  */
 import { roundHalfAway } from '../../quant/rounding.js';
 import type { QuantizeStep } from '../ir.js';
-import { UNIT_ROUNDOFF, roundDown, roundUp } from './rounding.js';
+import { UNIT_ROUNDOFF, UNIT_ROUNDOFF_F32, roundDown, roundUp } from './rounding.js';
 
 /** Scale and zero point of element i. */
 export function quantGrid(step: QuantizeStep, i: number): { s: number; z: number } {
@@ -21,8 +21,11 @@ function clampCode(step: QuantizeStep, k: number): number {
   return Math.min(step.qmax, Math.max(step.qmin, k));
 }
 
-/** Relative nudge applied to x/s so that a value on a threshold is rounded both ways. */
-const NUDGE = 8 * UNIT_ROUNDOFF;
+/**
+ * Relative nudge applied to x/s so that a value on a threshold is rounded both ways, whether the quotient was
+ * computed in float64 or in float32 (the fake-quant model itself runs in float32).
+ */
+export const NUDGE = 8 * UNIT_ROUNDOFF_F32;
 
 /** The smallest code q can take at any point ≥ x (x/s nudged down). */
 export function codeAtLeast(step: QuantizeStep, i: number, x: number): number {

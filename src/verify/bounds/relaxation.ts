@@ -15,6 +15,7 @@
 import type { IRStep, MaxPoolStep, QuantizeStep, ReluStep } from '../ir.js';
 import type { Interval } from '../property.js';
 import { quantizeRelaxation } from './quantize.js';
+import { smoothRelaxation, type SmoothRelaxation } from './smooth.js';
 import { roundUp, UNIT_ROUNDOFF } from './rounding.js';
 
 export interface ReluRelaxation {
@@ -50,7 +51,10 @@ export interface QuantizeRelaxation {
   readonly absMax: Float64Array;
 }
 
-export type Relaxation = ReluRelaxation | MaxPoolRelaxation | QuantizeRelaxation;
+/** A band y ∈ [slope·x + lowerIntercept, slope·x + upperIntercept] (fake-quant steps and sigmoid/tanh). */
+export type BandRelaxation = QuantizeRelaxation | SmoothRelaxation;
+
+export type Relaxation = ReluRelaxation | MaxPoolRelaxation | BandRelaxation;
 
 function absMaxOf(x: Interval): Float64Array {
   return x.lower.map((l, i) => Math.max(Math.abs(l), Math.abs(x.upper[i]!)));
@@ -128,5 +132,7 @@ export function relaxStep(step: IRStep, x: Interval): Relaxation | null {
       return maxPoolRelaxation(step, x);
     case 'quantize':
       return quantizeStepRelaxation(step, x);
+    case 'smooth':
+      return smoothRelaxation(step, x);
   }
 }

@@ -7,7 +7,9 @@
  *
  *     code = clamp(M·acc + zp + e, lo, hi),   e ∈ [−ν, ν],
  *
- * and the clamp is lo + relu(v − lo) − relu(v − hi). The noise terms e become extra inputs of the IR (carried
+ * and the clamp is lo + relu(v − lo) − relu(v − hi). This holds only where the int32 accumulator cannot wrap
+ * around (the kernels take it modulo 2^32); an output whose interval accumulator range leaves int32 gets a free
+ * code in [lo, hi] instead. The noise terms e become extra inputs of the IR (carried
  * as ẽ = e + ν ∈ [0, 2ν] so that ReLU steps pass them unchanged); a ReLU on codes is zp + relu(code − zp) and
  * max-pooling stays max-pooling. Every integer execution is one point of this IR's input box, so bounds the IR
  * proves hold for the integer program; they are only as loose as the ±ν noise and the linear relaxations.
@@ -20,7 +22,7 @@ import type { Box } from '../property.js';
 import type { CodeBox } from './input-region.js';
 import { convTaps } from './interval.js';
 import { integerIntervalBounds } from './interval.js';
-import { requantLinearization } from './requant.js';
+import { requantLinearization, requantMonotoneOn } from './requant.js';
 
 export interface IntegerRelaxation {
   readonly ir: NetworkIR;
@@ -30,7 +32,10 @@ export interface IntegerRelaxation {
   readonly codeStep: readonly number[];
   /** Per requantizing op: the IR step whose output starts with v − lo, v = M·acc + zp + e (else null). */
   readonly preStep: readonly (number | null)[];
-  /** Per requantizing op and output: M and ν of `requantLinearization`. */
+  /**
+   * Per requantizing op and output: M and ν of `requantLinearization`; M = 0 (and ν = (hi − lo)/2) for an
+   * output whose accumulator may wrap around in int32, whose code the relaxation leaves free in [lo, hi].
+   */
   readonly linearization: readonly ({ readonly M: Float64Array; readonly noise: Float64Array } | null)[];
 }
 
@@ -126,7 +131,18 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
       const ib = interval.ops[k]!;
       const Ms = new Float64Array(m);
       const nus = new Float64Array(m);
+      // An output whose accumulator may wrap around in int32 over the box (`requantMonotoneOn`) is not
+      // clamp(M·acc + zp + e): the kernel takes acc modulo 2^32 first. Its code is then a free value of
+      // [lo, hi] (M = 0, v = lo + ẽ with ẽ ∈ [0, hi − lo]), which every execution satisfies.
+      const free = new Uint8Array(m);
       for (let j = 0; j < m; j++) {
+        if (!requantMonotoneOn(r, channels[j]!, ib.accLower![j]!, ib.accUpper![j]!)) {
+          free[j] = 1;
+          Ms[j] = 0;
+          nus[j] = (r.hi - r.lo) / 2;
+          upper[noiseAt + j] = r.hi - r.lo;
+          continue;
+        }
         const maxAbs = Math.max(Math.abs(ib.accLower![j]!), Math.abs(ib.accUpper![j]!));
         const { M, noise } = requantLinearization(r, channels[j]!, maxAbs);
         Ms[j] = M;
@@ -138,14 +154,14 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
       for (const edge of [r.lo, r.hi]) {
         for (let j = 0; j < m; j++) {
           const M = Ms[j]!;
-          for (const t of rowTerms[j]!) a.add(t.col, M * t.w);
+          if (!free[j]) for (const t of rowTerms[j]!) a.add(t.col, M * t.w);
           a.add(cur + j, 1); // ẽ_j
           a.endRow();
-          bias[(edge === r.lo ? 0 : m) + j] = M * accConst[j]! + r.outZeroPoint - nus[j]! - edge;
+          bias[(edge === r.lo ? 0 : m) + j] = free[j] ? r.lo - edge : M * accConst[j]! + r.outZeroPoint - nus[j]! - edge;
         }
       }
       passNoise(a, cur + m, rest);
-      const aStep = add({ kind: 'affine', name: `${name} pre`, inSize: cur + pending, outSize: 2 * m + rest, weights: a.finish(), bias });
+      const aStep = add({ kind: 'affine', name: `${name} pre`, inSize: cur + pending, outSize: 2 * m + rest, weights: a.finish(), bias, float32: null });
       add({ kind: 'relu', name: `${name} clamp`, size: 2 * m + rest });
       // Step C: code = lo + relu(v − lo) − relu(v − hi).
       const c = new CsrBuilder(2 * m + rest);
@@ -157,7 +173,7 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
         cb[j] = r.lo;
       }
       passNoise(c, 2 * m, rest);
-      codeStep.push(add({ kind: 'affine', name: `${name} codes`, inSize: 2 * m + rest, outSize: m + rest, weights: c.finish(), bias: cb }));
+      codeStep.push(add({ kind: 'affine', name: `${name} codes`, inSize: 2 * m + rest, outSize: m + rest, weights: c.finish(), bias: cb, float32: null }));
       preStep.push(aStep);
       cur = m;
       pending = rest;
@@ -172,7 +188,7 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
         b1[j] = -op.zeroPoint;
       }
       passNoise(shiftDown, cur, pending);
-      add({ kind: 'affine', name: `${name} shift`, inSize: cur + pending, outSize: cur + pending, weights: shiftDown.finish(), bias: b1 });
+      add({ kind: 'affine', name: `${name} shift`, inSize: cur + pending, outSize: cur + pending, weights: shiftDown.finish(), bias: b1, float32: null });
       add({ kind: 'relu', name, size: cur + pending });
       const shiftUp = new CsrBuilder(cur + pending);
       const b2 = new Float64Array(cur + pending);
@@ -182,7 +198,7 @@ export function integerRelaxation(prog: IntegerProgram, codes: CodeBox): Integer
         b2[j] = op.zeroPoint;
       }
       passNoise(shiftUp, cur, pending);
-      codeStep.push(add({ kind: 'affine', name: `${name} unshift`, inSize: cur + pending, outSize: cur + pending, weights: shiftUp.finish(), bias: b2 }));
+      codeStep.push(add({ kind: 'affine', name: `${name} unshift`, inSize: cur + pending, outSize: cur + pending, weights: shiftUp.finish(), bias: b2, float32: null }));
       preStep.push(null);
       linearization.push(null);
       return;

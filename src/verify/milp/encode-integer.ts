@@ -64,12 +64,13 @@ export function encodeIntegerProgramMilp(icase: IntegerVerificationCase, given?:
     const ob = bounds.ops[k]!;
     const outs: LinExpr[] = [];
     const requantized = (o: number, channel: number, terms: { expr: LinExpr; weight: number }[], constant: number, rq: IntDenseOp | IntConvOp): LinExpr => {
-      if (ob.lower[o] === ob.upper[o]) return constExpr(ob.lower[o]!);
       const accLo = ob.accLower![o]!;
       const accHi = ob.accUpper![o]!;
+      // Checked before the constant shortcut: bounds that ignored the wrap-around could have fixed the code.
       if (!requantMonotoneOn(rq.requant, channel, accLo, accHi)) {
         throw new QrobustError('invalid_argument', `integer op ${k} output ${o}: the accumulator range [${accLo}, ${accHi}] may wrap around in int32; the exact encoding does not model overflow`);
       }
+      if (ob.lower[o] === ob.upper[o]) return constExpr(ob.lower[o]!);
       const acc = builder.addVar(accLo, accHi);
       builder.addEq(combine([{ expr: varExpr(acc), weight: 1 }, ...terms.map((t) => ({ expr: t.expr, weight: -t.weight }))], -constant));
       const { base, thresholds } = requantThresholds(rq.requant, channel, accLo, accHi);

@@ -2,17 +2,18 @@
  * Mixed-integer encoding of a NetworkIR over an input box (Tjeng, Xiao, Tedrake 2019, "Evaluating Robustness
  * of Neural Networks with Mixed Integer Programming", arXiv 1711.07356):
  *
- * - affine steps are exact equality rows, one continuous column per output with the bounds it is known to
- *   stay in;
+ * - affine steps are rows −d ≤ z − (W x + b) ≤ d, d the float32 evaluation margin of the row
+ *   (`bounds/evaluation.ts`), one continuous column per output with the bounds it is known to stay in;
  * - a ReLU whose input bounds [l, u] are one-signed is exact without any integer (identity or 0); an unstable
  *   one gets one binary δ and the big-M rows a ≥ z, a ≤ z − l(1 − δ), a ≤ u·δ, a ≥ 0 with M taken from the
  *   tightest bounds supplied (CROWN's, else IBP's), so the relaxation is as tight as those bounds allow;
  * - a max-pool group is exact when one input's lower bound dominates every other upper bound, otherwise one
  *   binary per candidate input (y ≥ x_k, y ≤ x_k + (U − l_k)(1 − δ_k), Σδ = 1);
  * - a fake-quant step y = (clamp(round(x/s) + z, qmin, qmax) − z)·s gets one integer column q for its code
- *   with (q − z − ½)s ≤ x ≤ (q − z + ½)s, relaxed by a binary where the clamp can bind. At an exact rounding
- *   tie both neighbouring codes are feasible (a superset of the true graph, so `unsat` stays sound; a `sat`
- *   candidate is re-checked anyway).
+ *   with (q − z − ½)s − δ ≤ x ≤ (q − z + ½)s + δ, relaxed by a binary where the clamp can bind. δ, a few
+ *   relative ulps of |x|, covers the sliver where the evaluated quotient fl(x/s) lies on the other side of an
+ *   edge than the exact one: there both neighbouring codes are feasible (a superset of the true graph and of
+ *   the evaluated one, so `unsat` stays sound; a `sat` candidate is re-checked anyway).
  *
  * Bounds are widened by a tiny relative margin before use: bounds computed in float64 can be off by rounding,
  * and a too-tight big-M constant would cut off real behaviour. Widening only loosens the relaxation.
@@ -21,6 +22,8 @@ import { QrobustError } from '../../core/errors.js';
 import { roundHalfAway } from '../../quant/rounding.js';
 import { stepInSize, type IRStep, type NetworkIR } from '../ir.js';
 import type { Box, Interval, NetworkBounds } from '../property.js';
+import { affineEvalMargins } from '../bounds/evaluation.js';
+import { NUDGE } from '../bounds/quantize.js';
 import { combine, constExpr, MilpBuilder, varExpr, type LinExpr } from './lp-builder.js';
 
 export interface NetworkEncoding {
@@ -100,6 +103,9 @@ function encodeStep(b: MilpBuilder, step: IRStep, x: LinExpr[], pre: Interval, p
     case 'affine': {
       const out: LinExpr[] = [];
       const m = step.weights;
+      // Each output may lie anywhere within its float32 evaluation margin of W x + b (`bounds/evaluation.ts`),
+      // so the model contains every float64 and float32 evaluation, not only the exact one.
+      const slack = affineEvalMargins(step, pre.lower.map((l, i) => Math.max(Math.abs(l), Math.abs(pre.upper[i]!))));
       for (let j = 0; j < step.outSize; j++) {
         const terms: { expr: LinExpr; weight: number }[] = [];
         if (m.format === 'dense') {
@@ -112,14 +118,16 @@ function encodeStep(b: MilpBuilder, step: IRStep, x: LinExpr[], pre: Interval, p
           for (let k = m.rowPtr[j]!; k < m.rowPtr[j + 1]!; k++) terms.push({ expr: x[m.colIdx[k]!]!, weight: m.values[k]! });
         }
         const e = combine(terms, step.bias[j]!);
-        if (e.vars.length === 0) {
+        const d = slack[j]!;
+        if (!Number.isFinite(d)) throw new QrobustError('invalid_argument', `step '${step.name}' output ${j}: its float32 evaluation may overflow`);
+        if (e.vars.length === 0 && d === 0) {
           out.push(constExpr(e.constant));
           continue;
         }
-        const [lo, hi] = widen(post.lower[j]!, post.upper[j]!);
+        const [lo, hi] = widen(Math.min(post.lower[j]!, e.vars.length ? Infinity : e.constant - d), Math.max(post.upper[j]!, e.vars.length ? -Infinity : e.constant + d));
         const z = b.addVar(lo, hi);
-        // z − Σ w·x − b = 0
-        b.addEq(combine([{ expr: varExpr(z), weight: 1 }, { expr: e, weight: -1 }]));
+        // −d ≤ z − Σ w·x − b ≤ d
+        if (e.vars.length) b.addRow(combine([{ expr: varExpr(z), weight: 1 }, { expr: e, weight: -1 }]), -d, d);
         out.push(varExpr(z));
       }
       return out;
@@ -179,6 +187,8 @@ function encodeStep(b: MilpBuilder, step: IRStep, x: LinExpr[], pre: Interval, p
     }
     case 'quantize':
       return x.map((e, j) => encodeQuantize(b, step, j, e, pre));
+    case 'smooth':
+      throw new QrobustError('unsupported_layer', `step '${step.name}' (${step.fn}): MILP encodes piecewise-linear networks only; sigmoid and tanh get bounds, not a complete answer`);
   }
 }
 
@@ -194,9 +204,13 @@ function encodeQuantize(b: MilpBuilder, step: Extract<IRStep, { kind: 'quantize'
   if (qlo === qhi) return constExpr((qlo - z) * s);
   const q = b.addVar(qlo, qhi, true);
   const qv = varExpr(q);
+  // The IR rounds the computed quotient fl(x/s), which can sit on an edge while x/s is a hair below it: each
+  // edge is moved outward by the plateaus' widening (`plateau` in bounds/quantize.ts), so that on the
+  // sliver both codes are feasible and every evaluated execution stays in the model.
+  const sliver = 2 * NUDGE * Math.max(Math.abs(l), Math.abs(u)) + Number.MIN_VALUE;
   // Lower rounding edge x ≥ (q − z − ½)s holds for every code above qmin; at q = qmin (clamped from below) it
   // must be switched off. It binds only if x can lie below the lowest interior edge, i.e. l < (qmin − z + ½)s.
-  const lowEdge = combine([{ expr: qv, weight: s }, { expr: e, weight: -1 }], (-z - 0.5) * s); // (q − z − ½)s − x ≤ 0
+  const lowEdge = combine([{ expr: qv, weight: s }, { expr: e, weight: -1 }], (-z - 0.5) * s - sliver); // (q − z − ½)s − x ≤ δ
   if (qlo > step.qmin || l >= (step.qmin - z - 0.5) * s) {
     b.addLe(lowEdge);
   } else {
@@ -207,7 +221,7 @@ function encodeQuantize(b: MilpBuilder, step: Extract<IRStep, { kind: 'quantize'
     const big = Math.max(0, (step.qmin - z - 0.5) * s - l);
     b.addLe(combine([{ expr: lowEdge, weight: 1 }, { expr: varExpr(beta), weight: -big }]));
   }
-  const highEdge = combine([{ expr: e, weight: 1 }, { expr: qv, weight: -s }], (z - 0.5) * s); // x − (q − z + ½)s ≤ 0
+  const highEdge = combine([{ expr: e, weight: 1 }, { expr: qv, weight: -s }], (z - 0.5) * s - sliver); // x − (q − z + ½)s ≤ δ
   if (qhi < step.qmax || u <= (step.qmax - z + 0.5) * s) {
     b.addLe(highEdge);
   } else {

@@ -44,9 +44,13 @@ export async function verifyIntegerCaseMilp(icase: IntegerVerificationCase, o: I
       timedOut = true;
       break;
     }
-    // A code objective is integral up to the scale; 1e-9 relative to the logit scale separates 0 from a step.
-    const tol = 1e-6 * s;
-    const r = await solveDisjunct(runtime, withObjective(base, logits, conj, highs.infinity), inputCols, remaining, tol);
+    // With integer coefficients each constraint is, in codes, Σ c_j q_j ≤ T: an integer against an integer, so
+    // the objective Σ c_j q_j − T − ½ lies on the grid ℤ + ½ and HiGHS must be off by ½ to get its sign wrong.
+    // Otherwise the logits themselves, with a margin of 1e-6 of the logit scale.
+    const onGrid = latticeConstraints(conj, s, zp);
+    const tol = onGrid ? 0.25 : 1e-6 * s;
+    const data = onGrid ? withObjective(base, enc.outputs, onGrid, highs.infinity) : withObjective(base, logits, conj, highs.infinity);
+    const r = await solveDisjunct(runtime, data, inputCols, remaining, tol);
     if (r.status === 'infeasible') continue;
     if (r.status === 'candidate') {
       const codes = enc.inputVars.map((v, i) => (v < 0 ? icase.codes.lower[i]! : Math.round(r.candidate![i]!)));
@@ -61,4 +65,46 @@ export async function verifyIntegerCaseMilp(icase: IntegerVerificationCase, o: I
   if (!timedOut && !reason) return { verdict: 'unsat', method: 'milp', seconds: seconds() };
   if (timedOut && !reason) return { verdict: 'timeout', method: 'milp', reason: 'time limit reached', seconds: seconds() };
   return { verdict: 'unknown', method: 'milp', reason: reason!, seconds: seconds() };
+}
+
+/** The exact value of a finite double as m·2^e (BigInt mantissa). */
+function dyadic(x: number): { m: bigint; e: number } {
+  if (x === 0) return { m: 0n, e: 0 };
+  const v = new DataView(new ArrayBuffer(8));
+  v.setFloat64(0, x);
+  const hi = v.getUint32(0);
+  const biased = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(v.getUint32(4));
+  if (biased !== 0) m |= 1n << 52n;
+  return { m: hi >>> 31 ? -m : m, e: (biased === 0 ? 1 : biased) - 1075 };
+}
+
+/** Whether a ≤ b exactly for a = s·k (k an integer) and b a double. */
+function scaledAtMost(s: number, k: number, b: number): boolean {
+  const x = dyadic(s);
+  const y = dyadic(b);
+  const e = Math.min(x.e, y.e);
+  return x.m * BigInt(k) * (1n << BigInt(x.e - e)) <= y.m * (1n << BigInt(y.e - e));
+}
+
+/**
+ * The constraints c·y + o ≤ 0 on logits y = s·(q − zp) rewritten on codes as Σ c_j q_j − T − ½ ≤ 0, T the
+ * largest integer with s·(T − zp·Σc) ≤ −o (decided exactly): the same set of integer code vectors, with every
+ * value on ℤ + ½. Null unless every coefficient is an integer (and the numbers stay exact).
+ */
+function latticeConstraints(conj: readonly LinearConstraint[], s: number, zp: number): LinearConstraint[] | null {
+  if (!(s > 0) || !Number.isFinite(s)) return null;
+  const out: LinearConstraint[] = [];
+  for (const c of conj) {
+    if (!Array.from(c.coeffs).every((w) => Number.isSafeInteger(w) && Math.abs(w) < 2 ** 20) || !Number.isFinite(c.offset)) return null;
+    const sum = c.coeffs.reduce((a, w) => a + w, 0);
+    // Largest K with s·K ≤ −o, from the float estimate corrected by exact comparisons.
+    let k = Math.floor(-c.offset / s);
+    if (!Number.isSafeInteger(k) || Math.abs(k) > 2 ** 40) return null;
+    while (!scaledAtMost(s, k, -c.offset)) k--;
+    while (scaledAtMost(s, k + 1, -c.offset)) k++;
+    const t = k + zp * sum;
+    out.push({ coeffs: Float64Array.from(c.coeffs), offset: -t - 0.5 });
+  }
+  return out;
 }

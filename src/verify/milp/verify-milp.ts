@@ -6,9 +6,10 @@
  * below −tol (a candidate counterexample) or a dual bound above +tol (no counterexample). `objective_bound`
  * prunes every node that cannot reach +tol.
  *
- * Soundness. `unsat` means HiGHS proved the minimum above +tol; like every MILP-based verifier this trusts the
- * solver's floating-point arithmetic and its feasibility tolerance (set here to 1e-9), which the margin tol
- * (default 1e-6) is meant to dominate. `sat` is reported only for a point that a float64 forward pass (and the
+ * Soundness. An LP (no integer column, e.g. a branch-and-bound leaf) is decided by the Neumaier–Shcherbina
+ * bound from its row duals (`safe-bound.ts`), which holds exactly. A MILP's `unsat` means HiGHS's dual bound
+ * cleared tol (default 1e-6) plus the dual-tolerance slack 2·1e-9·Σ(u − l): it trusts the node LPs to meet
+ * HiGHS's tolerances (all set to 1e-9). `sat` is reported only for a point that a float64 forward pass (and the
  * model, when a check is given) confirms; a candidate that fails is repaired by a short local search or the
  * disjunct stays unknown.
  */
@@ -16,7 +17,9 @@ import { QrobustError } from '../../core/errors.js';
 import { confirmCounterexample, type CheckedCounterexample, type ModelCheck } from '../counterexample.js';
 import type { NetworkIR } from '../ir.js';
 import type { LinearConstraint, NetworkBounds, VerificationCase, VerificationResult } from '../property.js';
+import { linearLowerOverBox } from '../bounds/rounding.js';
 import { encodeNetwork, type EncodingStats } from './encode-network.js';
+import { safeLpLowerBound } from './safe-bound.js';
 import { highsRuntime, type HighsRuntime } from './highs-runtime.js';
 import { combine, varExpr, type LinExpr, type MilpData } from './lp-builder.js';
 
@@ -42,15 +45,9 @@ export interface MilpResult extends VerificationResult {
   readonly disjuncts: readonly DisjunctOutcome[];
 }
 
-/** Lower bound of c·y + o over the output interval. */
+/** Lower bound of c·y + o over the output interval, rounded outward (≤ the exact minimum). */
 function intervalLower(c: LinearConstraint, lo: Float64Array, hi: Float64Array): number {
-  let s = c.offset;
-  for (let i = 0; i < c.coeffs.length; i++) {
-    const a = c.coeffs[i]!;
-    if (a > 0) s += a * lo[i]!;
-    else if (a < 0) s += a * hi[i]!;
-  }
-  return s;
+  return linearLowerOverBox(c.coeffs, c.offset, lo, hi);
 }
 
 /** The base model plus the objective of one disjunct (and, for a conjunction, a column t with its rows). */
@@ -96,13 +93,32 @@ export function withObjective(base: MilpData, outputs: readonly LinExpr[], conj:
   cost[t] = 1;
   const integrality = new Int32Array(numCols);
   integrality.set(base.integrality);
+  // t between max_k of the rows' interval minima and max_k of their maxima over the column bounds (widened): a
+  // bounded column, which the safe bound needs, and no feasible optimum is cut off (the optimal t is max_k row_k).
+  let tLo = -Infinity;
+  let tHi = -Infinity;
+  for (const r of rows) {
+    let lo = r.constant;
+    let hi = r.constant;
+    r.vars.forEach((v, q) => {
+      if (v === t) return;
+      const a = r.coefs[q]!;
+      lo += a * (a > 0 ? base.colLower[v]! : base.colUpper[v]!);
+      hi += a * (a > 0 ? base.colUpper[v]! : base.colLower[v]!);
+    });
+    // The rows hold c_k·y + o_k − t: their interval without −t is that of c_k·y + o_k.
+    tLo = Math.max(tLo, lo);
+    tHi = Math.max(tHi, hi);
+  }
+  const finite = (v: number): boolean => Number.isFinite(v) && Math.abs(v) < infinity;
+  const pad = (v: number): number => 1e-6 * (1 + Math.abs(v));
   return {
     numCols,
     numRows: base.numRows + rows.length,
     offset: 0,
     colCost: cost,
-    colLower: grow(base.colLower, [-infinity]),
-    colUpper: grow(base.colUpper, [infinity]),
+    colLower: grow(base.colLower, [finite(tLo) ? tLo - pad(tLo) : -infinity]),
+    colUpper: grow(base.colUpper, [finite(tHi) ? tHi + pad(tHi) : infinity]),
     rowLower: grow(base.rowLower, rows.map(() => -infinity)),
     rowUpper: grow(base.rowUpper, rows.map((r) => -r.constant)),
     matrix: { format: 'csr', numRows: base.numRows + rows.length, numCols, starts, indices, values },
@@ -119,6 +135,20 @@ function integerColumns(data: MilpData): number {
   return n;
 }
 
+/** HiGHS's primal and dual feasibility tolerances, set explicitly (its defaults are 1e-7). */
+const FEASIBILITY_TOLERANCE = 1e-9;
+
+/**
+ * What a MILP's dual bound must clear besides `tol`: HiGHS's node LPs may leave reduced costs off by its dual
+ * tolerance, which moves an LP bound by at most tolerance · Σ_j (u_j − l_j) over the (bounded) columns (the
+ * correction of Neumaier and Shcherbina's safe bound, taken for every column at once).
+ */
+function dualSlack(data: MilpData): number {
+  let width = 0;
+  for (let j = 0; j < data.numCols; j++) width += data.colUpper[j]! - data.colLower[j]!;
+  return Number.isFinite(width) && width < 1e300 ? 2 * FEASIBILITY_TOLERANCE * width : Infinity;
+}
+
 export interface SolveOutcome {
   readonly status: 'infeasible' | 'candidate' | 'timeout' | 'unknown';
   readonly candidate?: Float64Array;
@@ -130,6 +160,9 @@ export interface SolveOutcome {
 /** Minimizes one disjunct's objective until it is settled, the time runs out, or HiGHS gives up. */
 export async function solveDisjunct(runtime: HighsRuntime, data: MilpData, inputVars: readonly number[], seconds: number, tol: number): Promise<SolveOutcome> {
   const highs = await runtime.get();
+  const lp = integerColumns(data) === 0;
+  // A MILP's dual bound must clear tol by the dual-tolerance slack; an LP is decided by its safe bound instead.
+  const proveAbove = lp ? tol : tol + dualSlack(data);
   return runtime.withModel(data, (model) => {
     const cb = highs.constants.callbackType;
     const ms = highs.constants.modelStatus;
@@ -138,9 +171,11 @@ export async function solveDisjunct(runtime: HighsRuntime, data: MilpData, input
       time_limit: Math.max(0.05, seconds),
       mip_rel_gap: 0,
       mip_abs_gap: 0,
-      mip_feasibility_tolerance: 1e-9,
-      primal_feasibility_tolerance: 1e-9,
-      objective_bound: tol,
+      mip_feasibility_tolerance: FEASIBILITY_TOLERANCE,
+      primal_feasibility_tolerance: FEASIBILITY_TOLERANCE,
+      dual_feasibility_tolerance: FEASIBILITY_TOLERANCE,
+      // An LP runs to optimality (no objective bound): its row duals give the safe bound.
+      ...(lp ? {} : { objective_bound: Math.min(proveAbove, 1e300) }),
       // Measured on the VNN-COMP mnistfc nets (wasm, one thread): the feasibility-jump heuristic spent tens of
       // seconds before the root LP without checking the time limit, and so did presolve's probing with several
       // hundred binaries (256x4: 592), while with ~100 binaries (256x2) presolve cut the CPU time of a proof by a
@@ -176,7 +211,7 @@ export async function solveDisjunct(runtime: HighsRuntime, data: MilpData, input
         }
       },
       [cb.mipInterrupt](ev) {
-        if (incumbentValue <= -tol || (ev.data.mip_dual_bound ?? -Infinity) > tol) ev.interrupt();
+        if (incumbentValue <= -tol || (ev.data.mip_dual_bound ?? -Infinity) > proveAbove) ev.interrupt();
         else if (late()) {
           interruptedLate = true;
           ev.interrupt();
@@ -204,7 +239,21 @@ export async function solveDisjunct(runtime: HighsRuntime, data: MilpData, input
     if (incumbent !== null && incumbentValue <= tol) {
       return { status: 'candidate', candidate: pick(incumbent), objective: incumbentValue, dualBound: dual };
     }
-    if (status === ms.infeasible || status === ms.objectiveBound || dual > tol || (status === ms.optimal && incumbentValue > tol)) {
+    if (lp) {
+      // An LP: `infeasible` from a bound that holds exactly; HiGHS's claim that no point is feasible at all (a
+      // branch-and-bound region its splits leave empty) is still trusted.
+      if (status === ms.infeasible) return { status: 'infeasible', dualBound: dual };
+      if (status === ms.optimal) {
+        let safe = -Infinity;
+        try {
+          safe = safeLpLowerBound(data, model.getSolution().rowDual);
+        } catch {
+          /* no dual solution */
+        }
+        if (safe > 0) return { status: 'infeasible', dualBound: safe };
+        return { status: 'unknown', dualBound: safe, reason: `the LP optimum ${incumbentValue.toExponential(3)} has the rigorous lower bound ${safe.toExponential(3)}, not above 0` };
+      }
+    } else if (status === ms.infeasible || status === ms.objectiveBound || dual > proveAbove || (status === ms.optimal && incumbentValue > proveAbove)) {
       return { status: 'infeasible', dualBound: dual };
     }
     if (status === ms.timeLimit || (status === ms.interrupted && interruptedLate)) return { status: 'timeout', dualBound: dual };

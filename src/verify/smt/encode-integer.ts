@@ -109,12 +109,13 @@ export function encodeIntegerProgram(icase: IntegerVerificationCase, mode: Requa
     const b = bounds.ops[k]!;
     const outs: string[] = [];
     const weighted = (o: number, accTerm: () => string, channel: number, rq: IntDenseOp | IntConvOp): string => {
-      if (b.lower[o] === b.upper[o]) return intLit(b.lower[o]!);
       const a = b.accLower![o]!;
       const h = b.accUpper![o]!;
+      // Checked before the constant shortcut: bounds that ignored the wrap-around could have fixed the code.
       if (!requantMonotoneOn(rq.requant, channel, a, h)) {
         throw new QrobustError('invalid_argument', `integer op ${k} output ${o}: the accumulator range [${a}, ${h}] may wrap around in int32; the exact encoding does not model overflow`);
       }
+      if (b.lower[o] === b.upper[o]) return intLit(b.lower[o]!);
       const accName = `acc${k}_${o}`;
       lines.push(`(declare-const ${accName} Int)`, `(assert (= ${accName} ${accTerm()}))`, `(assert (<= ${intLit(a)} ${accName} ${intLit(h)}))`);
       const out = `o${k}_${o}`;
@@ -234,7 +235,7 @@ export function encodeIntegerProgram(icase: IntegerVerificationCase, mode: Requa
         if (w !== 0 && zp !== 0) terms.push(`(- (* ${realLit(w)} ${realLit(s)} ${realLit(zp)}))`);
       });
       if (c.offset !== 0) terms.push(realLit(c.offset));
-      return `(<= ${sum(terms, '0.0')} 0.0)`;
+      return `(${c.strict ? '<' : '<='} ${sum(terms, '0.0')} 0.0)`;
     });
     return cs.length === 1 ? cs[0]! : `(and ${cs.join(' ')})`;
   });

@@ -1,5 +1,7 @@
 /**
- * SMT-LIB encoding of a float NetworkIR in exact real arithmetic (QF_LIRA): inputs are real constants bounded by
+ * SMT-LIB encoding of a float NetworkIR in exact rational arithmetic (QF_LIRA); by default ('evaluated', see
+ * `RealSemantics`) every affine output and fake-quant quotient may deviate from its exact value by its
+ * evaluation margin, so that `unsat` covers float64 and float32 evaluation too. Inputs are real constants bounded by
  * the box, affine steps are exact linear equalities over the dyadic weights, a ReLU is `ite(z ≥ 0, z, 0)`, a
  * max-pool a chain of `ite`s, and a fake-quant step is exact too: its code is an integer
  * q = clamp(r + z, qmin, qmax) with r = round-half-away(x/s) written with `to_int` (floor). The unsafe condition
@@ -10,6 +12,9 @@
 import { QrobustError } from '../../core/errors.js';
 import type { IRStep, NetworkIR } from '../ir.js';
 import type { NetworkBounds, VerificationCase } from '../property.js';
+import { affineEvalMargins } from '../bounds/evaluation.js';
+import { NUDGE } from '../bounds/quantize.js';
+import { intervalBounds } from '../ibp.js';
 import { intLit, realLit, sum } from './smtlib.js';
 
 export interface RealEncoding {
@@ -19,23 +24,43 @@ export interface RealEncoding {
   readonly unstableRelus: number;
 }
 
-export function encodeRealNetwork(ir: NetworkIR, vcase: VerificationCase, bounds?: NetworkBounds): RealEncoding {
+/**
+ * 'exact': the IR in exact rational arithmetic. 'evaluated': each affine output a_j is only pinned to within its
+ * float32 evaluation margin m_j of the exact value (`bounds/evaluation.ts`, which also covers float64), so an
+ * `unsat` holds for every float64 or float32 evaluation as well.
+ */
+export type RealSemantics = 'exact' | 'evaluated';
+
+export function encodeRealNetwork(ir: NetworkIR, vcase: VerificationCase, bounds?: NetworkBounds, semantics: RealSemantics = 'evaluated'): RealEncoding {
   if (vcase.input.lower.length !== ir.inputSize) {
     throw new QrobustError('invalid_argument', `${ir.source}: the input box has ${vcase.input.lower.length} values, the network expects ${ir.inputSize}`);
   }
+  // The margins need bounds on every step's input: the given ones, else interval bounds.
+  const marginBounds = semantics === 'evaluated' ? (bounds ?? intervalBounds(ir, vcase.input)) : null;
   const lines: string[] = ['(set-logic QF_LIRA)'];
   const inputNames: string[] = [];
   let cur: string[] = [];
   for (let i = 0; i < ir.inputSize; i++) {
     const n = `x_${i}`;
     inputNames.push(n);
-    lines.push(`(declare-const ${n} Real)`, `(assert (<= ${realLit(vcase.input.lower[i]!)} ${n} ${realLit(vcase.input.upper[i]!)}))`);
+    const b = vcase.input;
+    lines.push(`(declare-const ${n} Real)`, `(assert (and (${b.openLower?.[i] ? '<' : '<='} ${realLit(b.lower[i]!)} ${n}) (${b.openUpper?.[i] ? '<' : '<='} ${n} ${realLit(b.upper[i]!)})))`);
     cur.push(n);
   }
   let unstable = 0;
   ir.steps.forEach((step, s) => {
     const pre = s === 0 ? bounds?.input : bounds?.steps[s - 1];
-    const r = encodeStep(step, s, cur, lines, pre);
+    let margins: Float64Array | null = null;
+    if (marginBounds && (step.kind === 'affine' || step.kind === 'quantize')) {
+      const x = s === 0 ? marginBounds.input : marginBounds.steps[s - 1]!;
+      const absMax = x.lower.map((l, j) => Math.max(Math.abs(l), Math.abs(x.upper[j]!)));
+      // A fake-quant step rounds the evaluated quotient fl(x/s): within NUDGE relative of the exact one.
+      margins =
+        step.kind === 'affine'
+          ? affineEvalMargins(step, absMax)
+          : absMax.map((a, j) => (2 * NUDGE * a) / Math.abs(step.scale.length > 1 ? step.scale[j]! : step.scale[0]!) + Number.MIN_VALUE);
+    }
+    const r = encodeStep(step, s, cur, lines, pre, margins);
     unstable += r.unstable;
     cur = r.outputs;
   });
@@ -46,7 +71,7 @@ export function encodeRealNetwork(ir: NetworkIR, vcase: VerificationCase, bounds
         if (w !== 0) terms.push(`(* ${realLit(w)} ${cur[j]!})`);
       });
       if (c.offset !== 0) terms.push(realLit(c.offset));
-      return `(<= ${sum(terms, '0.0')} 0.0)`;
+      return `(${c.strict ? '<' : '<='} ${sum(terms, '0.0')} 0.0)`;
     });
     return cs.length === 1 ? cs[0]! : `(and ${cs.join(' ')})`;
   });
@@ -60,6 +85,7 @@ function encodeStep(
   x: string[],
   lines: string[],
   pre: { lower: Float64Array; upper: Float64Array } | undefined,
+  margins: Float64Array | null = null,
 ): { outputs: string[]; unstable: number } {
   const outputs: string[] = [];
   let unstable = 0;
@@ -78,7 +104,12 @@ function encodeStep(
         }
         if (step.bias[j] !== 0) terms.push(realLit(step.bias[j]!));
         const n = `a${s}_${j}`;
-        lines.push(`(declare-const ${n} Real)`, `(assert (= ${n} ${sum(terms, '0.0')}))`);
+        const slack = margins ? margins[j]! : 0;
+        if (!Number.isFinite(slack)) throw new QrobustError('invalid_argument', `step '${step.name}' output ${j}: its float32 evaluation may overflow`);
+        if (slack > 0) {
+          const e = sum(terms, '0.0');
+          lines.push(`(declare-const ${n} Real)`, `(assert (<= (- ${e} ${realLit(slack)}) ${n} (+ ${e} ${realLit(slack)})))`);
+        } else lines.push(`(declare-const ${n} Real)`, `(assert (= ${n} ${sum(terms, '0.0')}))`);
         outputs.push(n);
       }
       break;
@@ -117,7 +148,14 @@ function encodeStep(
       for (let j = 0; j < step.size; j++) {
         const sc = per ? step.scale[j]! : step.scale[0]!;
         const z = per ? step.zeroPoint[j]! : step.zeroPoint[0]!;
-        const t = `(/ ${x[j]!} ${realLit(sc)})`;
+        let t = `(/ ${x[j]!} ${realLit(sc)})`;
+        if (margins) {
+          // The evaluated quotient, anywhere within its rounding margin of the exact one.
+          const tv = `t${s}_${j}`;
+          const m = realLit(margins[j]!);
+          lines.push(`(declare-const ${tv} Real)`, `(assert (<= (- ${t} ${m}) ${tv} (+ ${t} ${m})))`);
+          t = tv;
+        }
         const q = `q${s}_${j}`;
         const zl = intLit(z);
         const lo = intLit(step.qmin);
@@ -128,6 +166,8 @@ function encodeStep(
       }
       break;
     }
+    case 'smooth':
+      throw new QrobustError('unsupported_layer', `step '${step.name}' (${step.fn}): the real-arithmetic SMT encoding holds piecewise-linear networks only`);
   }
   return { outputs, unstable };
 }

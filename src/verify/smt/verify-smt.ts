@@ -10,7 +10,7 @@ import { checkIntegerCodes, type IntegerVerificationCase } from '../integer/inte
 import type { IntegerBounds } from '../integer/interval.js';
 import type { NetworkBounds, VerificationCase, VerificationResult } from '../property.js';
 import { encodeIntegerProgram, type RequantEncoding } from './encode-integer.js';
-import { encodeRealNetwork } from './encode-real.js';
+import { encodeRealNetwork, type RealSemantics } from './encode-real.js';
 import { rationalToNumber } from './smtlib.js';
 import { withZ3Context } from './z3-runtime.js';
 
@@ -23,6 +23,12 @@ export interface RealSmtOptions extends SmtOptions {
   /** Sound bounds for the IR over the box: stable ReLUs then need no case split. */
   readonly bounds?: NetworkBounds;
   readonly modelCheck?: ModelCheck;
+  /**
+   * 'evaluated' (default): each affine output may deviate from its exact value by its float32 evaluation
+   * margin, so `unsat` holds for exact, float64 and float32 evaluation; 'exact': exact real arithmetic only
+   * (a cross-check of the other methods' real semantics).
+   */
+  readonly semantics?: RealSemantics;
 }
 
 export interface IntegerSmtOptions extends SmtOptions {
@@ -83,11 +89,11 @@ function timeoutOrUnknown(reason: string | undefined, seconds: number, limit: nu
   return /timeout|canceled|cancelled/i.test(r) || seconds >= limit * 0.98 ? { verdict: 'timeout', reason: `Z3: ${r}` } : { verdict: 'unknown', reason: `Z3: ${r}` };
 }
 
-/** Decides a case on a float IR in exact real arithmetic. */
+/** Decides a case on a float IR in exact rational arithmetic (with the evaluation margins unless `semantics: 'exact'`). */
 export async function verifyCaseSmt(ir: NetworkIR, vcase: VerificationCase, o: RealSmtOptions = {}): Promise<VerificationResult> {
   const t0 = performance.now();
   const limit = o.timeLimit ?? 60;
-  const enc = encodeRealNetwork(ir, vcase, o.bounds);
+  const enc = encodeRealNetwork(ir, vcase, o.bounds, o.semantics ?? 'evaluated');
   const out = await check(enc.script, enc.inputNames, 'Real', limit);
   const seconds = (): number => (performance.now() - t0) / 1000;
   if (out.result !== 'sat') {
