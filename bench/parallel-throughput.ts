@@ -4,7 +4,8 @@
  */
 import { tf } from '../src/backend/tf.js';
 import { initBackend } from '../src/backend/backend.js';
-import { DataParallel, measureThroughput, type ParallelOp } from '../src/backend/parallel/index.js';
+import { DataParallel } from '../src/backend/parallel/index.js';
+import { measureThroughput, type ParallelOp } from './parallel-timing.js';
 import { buildModel } from '../src/models/zoo.js';
 import type { Benchmark, BenchOptions, BenchReport, BenchRow, Measurement } from './harness.js';
 import { MNIST_SPEC } from './mnist-cnn.js';

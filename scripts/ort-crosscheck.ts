@@ -8,16 +8,11 @@
 import * as ort from 'onnxruntime-node';
 import { initBackend } from '../src/backend/backend.js';
 import { loadDataset } from '../src/data/index.js';
+import { argmax } from '../src/models/prediction.js';
 import { writeOnnxModel } from '../src/onnx/index.js';
 import { IntegerClassifier } from '../src/quant/integer/integer-classifier.js';
 import { integerProgramToOnnx } from '../src/quant/integer/onnx-export.js';
 import { loadClassifier } from '../src/quant/load-classifier.js';
-
-function argmax(codes: ArrayLike<number>, row: number, k: number): number {
-  let best = 0;
-  for (let j = 1; j < k; j++) if (codes[row * k + j]! > codes[row * k + best]!) best = j;
-  return best;
-}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -48,9 +43,9 @@ async function main(): Promise<void> {
     let predSameT = 0;
     let correct = 0;
     for (let r = 0; r < data.count; r++) {
-      const a = argmax(theirs, r, k);
-      if (a === argmax(mine, r, k)) predSame++;
-      if (a === argmax(tfl, r, k)) predSameT++;
+      const a = argmax(theirs, r * k, r * k + k);
+      if (a === argmax(mine, r * k, r * k + k)) predSame++;
+      if (a === argmax(tfl, r * k, r * k + k)) predSameT++;
       if (a === data.labels[r]) correct++;
     }
     const pct = (x: number, of: number): string => `${((100 * x) / of).toFixed(2)}%`;

@@ -25,11 +25,13 @@ export {
   type DatasetsStatus,
 } from './data/index.js';
 
-export { ARCH_NAMES, ARCHS, buildModel, parseArchName, type ArchName, type ModelInputSpec } from './models/zoo.js';
+export { ARCH_NAMES, parseArchName, type ArchName } from './models/arch-names.js';
+export { ARCHS, buildModel, type ModelInputSpec } from './models/zoo.js';
 export { Normalize } from './models/normalize-layer.js';
 export { trainModel, learningRateAt, TRAIN_DEFAULTS, type TrainOptions, type TrainReport } from './models/train.js';
 export { trainAndSave, type TrainAndSaveOptions, type TrainAndSaveResult } from './models/train-and-save.js';
-export { evaluateAccuracy, predictLabels, type AccuracyResult } from './models/evaluate.js';
+export { evaluateAccuracy, predictLabels } from './models/evaluate.js';
+export { accuracyOf, argmax, argmaxRows, type AccuracyResult } from './models/prediction.js';
 export { evaluateModelDir, type EvaluateDirOptions, type EvaluateDirResult } from './models/evaluate-dir.js';
 export { saveModel, loadModel, type LoadedModel } from './models/io.js';
 export { readMetadata, writeMetadata, type ModelMetadata } from './models/metadata.js';
@@ -37,7 +39,6 @@ export { statisticsFor, DATASET_STATISTICS } from './models/dataset-statistics.j
 export { makeBatch, type Augmentation, type ImageRecords } from './models/batch.js';
 export {
   LayersClassifier,
-  argmaxRows,
   classifierAccuracy,
   classifierLogits,
   classifierPredictions,

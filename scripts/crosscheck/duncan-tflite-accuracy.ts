@@ -11,7 +11,8 @@ import { initBackend } from '../../src/backend/backend.js';
 import { loadDataset } from '../../src/data/index.js';
 import { buildLayersModel } from '../../src/import/build-layers.js';
 import { importTflite } from '../../src/import/tflite/import-tflite.js';
-import { classifierLogits, argmaxRows, LayersClassifier } from '../../src/models/classifier.js';
+import { classifierLogits, LayersClassifier } from '../../src/models/classifier.js';
+import { argmaxRows } from '../../src/models/prediction.js';
 import { sourceQuantizedClassifierFromImport } from '../../src/quant/hybrid/load-hybrid.js';
 
 interface Ref { rows: { output: number[] }[] }

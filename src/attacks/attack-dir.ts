@@ -15,11 +15,13 @@ import { versions } from '../core/versions.js';
 import { describeDataset, loadDataset, toTensors, type DatasetDescription } from '../data/index.js';
 import type { Classifier } from '../models/classifier.js';
 import type { ModelMetadata } from '../models/metadata.js';
+import { accuracyOf } from '../models/prediction.js';
 import { loadClassifier } from '../quant/load-classifier.js';
 import { writeExamples, type ExamplesAtEpsilon } from './examples-file.js';
 import { getAttack } from './registry.js';
 import { predict, runAttack, type EpsilonResult } from './run.js';
-import { chooseTargets, type TargetMode } from './targets.js';
+import type { TargetMode } from './target-modes.js';
+import { chooseTargets } from './targets.js';
 import { evaluateTransfer } from './transfer.js';
 import type { AttackOptionName, AttackOptions, LossName, Norm } from './types.js';
 
@@ -246,7 +248,7 @@ export async function attackModelDir(o: AttackDirOptions): Promise<AttackDirRepo
       const transfer = models.attacked !== models.target;
       const targetClean = transfer ? predict(models.target, x, batchSize) : null;
       const intClean = models.integer ? predict(models.integer, x, batchSize) : null;
-      const attackedClean = accuracy(predict(models.attacked, x, batchSize), labels);
+      const attackedClean = accuracyOf(predict(models.attacked, x, batchSize), labels).accuracy;
       const context: RowContext = { models, labels, targets, targetClean, intClean, batchSize, attackedClean };
       // Each ε's adversarial tensor is consumed and disposed in onEpsilon, so the returned run holds no tensors.
       runAttack(spec, models.attacked, x, labels, {
@@ -324,12 +326,6 @@ interface RowContext {
   readonly batchSize: number;
   /** Clean accuracy of the attacked classifier. */
   readonly attackedClean: number;
-}
-
-function accuracy(pred: Int32Array, labels: Int32Array): number {
-  let correct = 0;
-  pred.forEach((p, i) => (correct += p === labels[i] ? 1 : 0));
-  return labels.length ? correct / labels.length : 0;
 }
 
 /** One ε row: the attacked model's figures, or for a transfer attack the target's with the source's beside. */

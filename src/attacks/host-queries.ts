@@ -65,13 +65,6 @@ export function scoreImages(
   return { predictions: pred, loss: values };
 }
 
-/** The images of the samples at `indices`, packed one after another. */
-export function gatherImages(images: Float32Array, d: number, indices: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(indices.length * d);
-  for (let j = 0; j < indices.length; j++) out.set(images.subarray(indices[j]! * d, (indices[j]! + 1) * d), j * d);
-  return out;
-}
-
 /** Host copies of a batch: its pixels as one Float32Array. */
 export function hostPixels(x: tf.Tensor4D): Float32Array {
   return Float32Array.from(x.dataSync() as Float32Array);

@@ -11,14 +11,16 @@ export type {
   ResolvedOptions,
 } from './types.js';
 export { LOSSES, NORMS } from './types.js';
-export { ATTACKS, ATTACK_NAMES, getAttack } from './registry.js';
+export { ATTACKS, getAttack } from './registry.js';
+export { ATTACK_NAMES } from './attack-names.js';
 export { attack, predict, runAttack, type EpsilonResult, type PixelGridOutcome, type RunAttackOptions, type RunAttackResult } from './run.js';
 export { resolveOptions } from './options.js';
 export { attackLoss, isAdversarial, lossGradient, predictions, type LossGradient } from './losses.js';
 export { l1Normalize, normalizeGradient, perturbationNorms, project, randomStart, selectSamples } from './projection.js';
 export { fixedEpsilon, runMinimumNorm } from './minimum-norm.js';
 export { snapToGrid } from './pixel-grid.js';
-export { chooseTargets, TARGET_MODES, type TargetMode } from './targets.js';
+export { chooseTargets } from './targets.js';
+export { TARGET_MODES, type TargetMode } from './target-modes.js';
 export { evaluateTransfer, type TransferOutcome } from './transfer.js';
 export { readExamples, writeExamples, type AdversarialExamples, type ExamplesAtEpsilon } from './examples-file.js';
 export { fgsm, FGSM_DEFAULTS } from './fgsm.js';

@@ -3,6 +3,7 @@
  */
 import { tf } from '../backend/tf.js';
 import type { Classifier } from '../models/classifier.js';
+import { argmaxRows } from '../models/prediction.js';
 import type { LossName } from './types.js';
 
 /** The largest logit among classes other than the one marked in `oneHot`. */
@@ -76,16 +77,7 @@ function dlr(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: tf.Tensor1D | nu
 
 /** Index of the largest logit per row (the first on ties). */
 export function predictions(logits: tf.Tensor2D): Int32Array {
-  const values = logits.dataSync() as Float32Array;
-  const k = logits.shape[1];
-  const n = logits.shape[0];
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (values[i * k + j]! > values[i * k + best]!) best = j;
-    out[i] = best;
-  }
-  return out;
+  return argmaxRows(logits.dataSync() as Float32Array, logits.shape[1]);
 }
 
 /** 1 where the prediction is adversarial: not the label (untargeted) or the target (targeted). */

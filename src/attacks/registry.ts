@@ -14,13 +14,16 @@ import { pgd } from './pgd.js';
 import { spsaAttack } from './spsa.js';
 import { squareAttack } from './square.js';
 import type { AttackSpec } from './types.js';
+import { ATTACK_NAMES } from './attack-names.js';
 
 /** White-box attacks first, then score-based, decision-based, and the ensemble. */
 export const ATTACKS: ReadonlyMap<string, AttackSpec> = new Map(
   [fgsm, bim, pgd, mim, apgdCe, apgdDlr, apgdT, carliniWagnerL2, deepfoolAttack, fabAttack, fabT, squareAttack, spsaAttack, hopSkipJumpAttack, autoEnsemble].map((a) => [a.name, a]),
 );
 
-export const ATTACK_NAMES: readonly string[] = [...ATTACKS.keys()];
+if ([...ATTACKS.keys()].join() !== ATTACK_NAMES.join()) {
+  throw new Error(`attack-names.ts lists ${ATTACK_NAMES.join(', ')} but the registry holds ${[...ATTACKS.keys()].join(', ')}`);
+}
 
 /** The attack registered under `name`. */
 export function getAttack(name: string): AttackSpec {

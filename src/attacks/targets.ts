@@ -8,9 +8,7 @@ import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import type { Classifier } from '../models/classifier.js';
-
-export type TargetMode = 'random' | 'least-likely';
-export const TARGET_MODES: readonly TargetMode[] = ['random', 'least-likely'];
+import type { TargetMode } from './target-modes.js';
 
 /** One target class per sample, never its label. */
 export function chooseTargets(classifier: Classifier, x: tf.Tensor4D, labels: Int32Array, mode: TargetMode, rng: Rng, batchSize = 256): Int32Array {

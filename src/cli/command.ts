@@ -1,4 +1,7 @@
-/** What a CLI command is: its declared arguments and an async action that returns an exit code. */
+/**
+ * What a CLI command is: its declared arguments, cheap to load, and an action module imported only when the
+ * command runs, so that `qrobust --help` and `qrobust <command> --help` load no solver and no tfjs.
+ */
 import { QrobustError } from '../core/errors.js';
 import type { OptionSpec, ParsedArgs, PositionalSpec } from './args.js';
 
@@ -16,6 +19,12 @@ export interface CommandDef {
   readonly summary: string;
   readonly positionals: readonly PositionalSpec[];
   readonly options: readonly OptionSpec[];
+  /** Imports the module that carries out the command (`src/cli/actions/<name>.ts`). */
+  action(): Promise<CommandAction>;
+}
+
+/** The implementation of a command: runs it and returns the exit code. */
+export interface CommandAction {
   run(args: ParsedArgs, io: CliIO): Promise<number>;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Command dispatch. `runCli(argv, io)` is pure apart from the IO streams it is given and returns the exit code;
  * `bin.ts` is the only file that touches `process`. User errors (QrobustError) print one line and exit 2;
- * `--verbose` adds the stack trace.
+ * `--verbose` adds the stack trace. Each command module holds only its declared arguments; what it does is
+ * imported when it runs (see `CommandDef.action`), so help is printed without loading solvers or tfjs.
  */
 import { formatHelp, parseArgs } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIO, type CommandDef } from './command.js';
@@ -53,7 +54,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       io.stdout.write(formatHelp(command.name, command.summary, command.options, command.positionals) + '\n');
       return EXIT_OK;
     }
-    return await command.run(args, io);
+    const { run } = await command.action();
+    return await run(args, io);
   } catch (e) {
     if (isQrobustError(e)) {
       io.stderr.write(`qrobust ${command.name}: ${e.message}\n`);

@@ -1,4 +1,4 @@
-/** Versions of qrobust and its numerical dependencies, recorded in every result and model file. */
+/** Versions of qrobust and of installed packages, recorded in every result and model file. */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -6,41 +6,56 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
-/** The package root (the folder holding qrobust's package.json). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
+interface PackageJson {
+  readonly dir: string;
+  readonly version?: string;
+}
+
+/** The package.json named `name` in `dir` or a folder above it (a few levels), or null. */
+function findPackageJson(dir: string, name: string): PackageJson | null {
+  for (let i = 0; i < 8; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'qrobust') return dir;
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name) return { dir, ...(pkg.version ? { version: pkg.version } : {}) };
     } catch {
       /* keep walking up */
     }
     dir = dirname(dir);
   }
-  throw new Error('qrobust package root not found');
+  return null;
 }
 
-function versionOf(pkg: string): string {
+/** The package root (the folder holding qrobust's package.json). */
+export function packageRoot(): string {
+  const own = findPackageJson(dirname(fileURLToPath(import.meta.url)), 'qrobust');
+  if (!own) throw new Error('qrobust package root not found');
+  return own.dir;
+}
+
+/**
+ * The version of an installed package, found by walking up from its entry point (which also works for packages
+ * whose `exports` hide their package.json), or 'not installed'.
+ */
+export function packageVersion(name: string): string {
+  let entry: string;
   try {
-    const path = require.resolve(`${pkg}/package.json`);
-    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+    entry = require.resolve(name);
   } catch {
     return 'not installed';
   }
+  return findPackageJson(dirname(entry), name)?.version ?? 'not installed';
 }
 
 let cached: Record<string, string> | undefined;
 
 export function versions(): Record<string, string> {
   if (!cached) {
-    const own = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
     cached = {
-      qrobust: own.version,
+      qrobust: findPackageJson(packageRoot(), 'qrobust')!.version!,
       node: process.versions.node,
-      '@tensorflow/tfjs-core': versionOf('@tensorflow/tfjs-core'),
-      '@tensorflow/tfjs-layers': versionOf('@tensorflow/tfjs-layers'),
-      '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
+      '@tensorflow/tfjs-core': packageVersion('@tensorflow/tfjs-core'),
+      '@tensorflow/tfjs-layers': packageVersion('@tensorflow/tfjs-layers'),
+      '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm'),
     };
   }
   return { ...cached };

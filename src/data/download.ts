@@ -11,6 +11,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { QrobustError } from '../core/errors.js';
+import { ProgressLine } from '../core/progress.js';
 import type { ArchiveSpec, Digest, FileSpec } from './registry.js';
 import { readTar } from './tar.js';
 import { md5Hex, rememberVerified, sha256Hex, verifyFile } from './verify.js';
@@ -33,12 +34,6 @@ export interface TransferOptions {
   readonly onProgress?: ProgressHandler | null;
   /** Abort when no data arrives for this long (default 60 s). */
   readonly stallTimeoutMs?: number;
-}
-
-/** True when the environment says this is a CI run (CI set to anything but '', '0' or 'false'). */
-export function isCI(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
-  const v = env['CI'];
-  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
 function formatBytes(n: number): string {
@@ -74,14 +69,11 @@ export function formatProgress(e: ProgressEvent): string {
 
 /** A progress bar on `stream` (default stderr), or null when it is not a terminal or this is a CI run. */
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): ProgressHandler | null {
-  if (!stream.isTTY || isCI()) return null;
-  let last = 0;
+  const line = new ProgressLine(stream);
+  if (!line.enabled) return null;
   return (e) => {
-    const now = Date.now();
-    if (!e.done && now - last < 100) return;
-    last = now;
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
-    stream.write(`\r${formatProgress(e).slice(0, width)}\x1b[K${e.done ? '\n' : ''}`);
+    line.draw(formatProgress(e), e.done);
+    if (e.done) line.end(true);
   };
 }
 

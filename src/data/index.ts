@@ -65,7 +65,7 @@ export {
   type SearchLocation,
   type SourceKind,
 } from './locate.js';
-export { formatProgress, isCI, terminalProgress, type ProgressEvent, type ProgressHandler } from './download.js';
+export { formatProgress, terminalProgress, type ProgressEvent, type ProgressHandler } from './download.js';
 export { parseIdx, readIdxFile, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, type IdxImages, type IdxLabels } from './idx.js';
 export { parseCifarBinary, readCifarBinaryFile, type CifarRecords } from './cifar-binary.js';
 export { clearVerificationCache, type VerifiedBy } from './verify.js';

@@ -14,17 +14,14 @@ import type { ImageDataset } from './dataset.js';
 import { loadImageFolder } from './image-folder.js';
 import { loadNpzDataset } from './npz-dataset.js';
 import { DATASETS, DATASET_NAMES, type DatasetSpec, type SplitName } from './registry.js';
+import { FOLDER_PREFIX, NPZ_PREFIX } from './source-names.js';
 
 export type DatasetSource =
   | { readonly kind: 'builtin'; readonly spec: DatasetSpec }
   | { readonly kind: 'npz'; readonly path: string }
   | { readonly kind: 'folder'; readonly dir: string };
 
-export const NPZ_PREFIX = 'npz:';
-export const FOLDER_PREFIX = 'images:';
-
-/** How `--dataset` is shown in command help: the built-in names and the two forms of the user's own data. */
-export const DATASET_PLACEHOLDER = `${DATASET_NAMES.join('|')}|DIR|npz:FILE`;
+export { NPZ_PREFIX, FOLDER_PREFIX, DATASET_PLACEHOLDER } from './source-names.js';
 
 function isDir(p: string): boolean {
   try {

@@ -8,15 +8,17 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { resolveOptions } from '../attacks/options.js';
-import { ATTACK_NAMES, getAttack } from '../attacks/registry.js';
+import { ATTACK_NAMES } from '../attacks/attack-names.js';
+import { getAttack } from '../attacks/registry.js';
 import type { AttackSpec, Norm } from '../attacks/types.js';
 import { QrobustError } from '../core/errors.js';
 import { DATASET_NAMES, getDatasetSpec } from '../data/index.js';
 import type { Classifier } from '../models/classifier.js';
 import { readMetadata } from '../models/metadata.js';
-import { ARCH_NAMES } from '../models/zoo.js';
+import { ARCH_NAMES } from '../models/arch-names.js';
 import { isQuantizedMeta } from '../quant/quantized-dir.js';
 import { makeQuantSpec, specLabel, type QuantSpec, type QuantSpecInit } from '../quant/spec.js';
+import { VERIFY_METHODS } from '../verify/methods.js';
 import { JsonReader } from './json-reader.js';
 
 /** Gradient through the quantizers of a quantized model (see `GradientMode` in models/classifier.ts). */
@@ -195,7 +197,7 @@ export async function validateExperimentConfig(value: unknown, source: ConfigSou
   const transfer = root.at('transfer').optional((r) => r.array().map((t) => readTransfer(t, allNames, datasets)), []);
   const compare = root.at('compare').optional((r) => readCompare(r, data.n), null);
   const diagnostics = root.at('diagnostics').optional((r) => readDiagnostics(r, data.n, datasets), null);
-  const verify = root.at('verify').present && root.at('verify').value !== null ? await readVerify(root.at('verify'), data.n, allNames) : null;
+  const verify = root.at('verify').present && root.at('verify').value !== null ? readVerify(root.at('verify'), data.n, allNames) : null;
   return { name, seed, data, models, quantize, attacks, transfer, compare, diagnostics, verify };
 }
 
@@ -419,10 +421,8 @@ function readDiagnostics(r: JsonReader, dataN: number, datasets: ReadonlyMap<str
   return { n: r.at('n').optional((x) => x.number({ integer: true, min: 1, max: dataN }), Math.min(100, dataN)), largeEps };
 }
 
-async function readVerify(r: JsonReader, dataN: number, allNames: readonly string[]): Promise<VerifyConfig> {
+function readVerify(r: JsonReader, dataN: number, allNames: readonly string[]): VerifyConfig {
   r.object(['eps', 'n', 'method', 'timeout', 'semantics', 'models']);
-  // The verifiers (and their solver packages) load only when a config asks for verification.
-  const { VERIFY_METHODS } = await import('../verify/verify-dir.js');
   const eps = r.at('eps').array({ nonEmpty: true }).map((x) => x.number({ min: 0 }));
   if (eps.some((e, i) => i > 0 && e <= eps[i - 1]!)) r.at('eps').fail('expected increasing values without repeats');
   return {

@@ -1,5 +1,5 @@
 /** The papers' metrics: pure functions of per-sample outcomes, activations and gradients (see docs/metrics.md). */
-export { accuracy, accuracyIncreases, curveCrossings, robustAccuracy, type Crossing, type CurvePoint } from './robust-accuracy.js';
+export { accuracyIncreases, curveCrossings, robustAccuracy, type Crossing, type CurvePoint } from './robust-accuracy.js';
 export { transferBreakdown, type TransferBreakdown } from './transfer.js';
 export { relativeRobustness, robustFlags, type RelativeRobustness } from './relative-robustness.js';
 export {

@@ -17,15 +17,6 @@ export function robustAccuracy(labels: ArrayLike<number>, clean: ArrayLike<numbe
   return robust / labels.length;
 }
 
-/** Share of samples classified correctly. */
-export function accuracy(labels: ArrayLike<number>, predictions: ArrayLike<number>): number {
-  checkLengths(labels, predictions);
-  if (labels.length === 0) return 0;
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) correct++;
-  return correct / labels.length;
-}
-
 export function checkLengths(...arrays: ArrayLike<number>[]): void {
   const n = arrays[0]!.length;
   if (arrays.some((a) => a.length !== n)) throw new Error(`per-sample arrays of different lengths: ${arrays.map((a) => a.length).join(', ')}`);

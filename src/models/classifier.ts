@@ -6,7 +6,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend/tf.js';
 import { makeBatch, type ImageRecords } from './batch.js';
-import type { AccuracyResult } from './evaluate.js';
+import { accuracyOf, argmaxRows, type AccuracyResult } from './prediction.js';
 
 /**
  * How gradients of `logits` with respect to the input are defined.
@@ -73,18 +73,6 @@ export function classifierLogits(c: Classifier, data: ImageRecords, batchSize = 
   return out;
 }
 
-/** Index of the largest logit of each row (the first one on ties, like `tf.argMax`). */
-export function argmaxRows(logits: Float32Array, numClasses: number): Int32Array {
-  const n = logits.length / numClasses;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < numClasses; k++) if (logits[i * numClasses + k]! > logits[i * numClasses + best]!) best = k;
-    out[i] = best;
-  }
-  return out;
-}
-
 /** Predicted class of every record. */
 export function classifierPredictions(c: Classifier, data: ImageRecords, batchSize = 256): Int32Array {
   return argmaxRows(classifierLogits(c, data, batchSize), c.numClasses);
@@ -92,8 +80,5 @@ export function classifierPredictions(c: Classifier, data: ImageRecords, batchSi
 
 /** Clean accuracy of a classifier. */
 export function classifierAccuracy(c: Classifier, data: ImageRecords, batchSize = 256): AccuracyResult {
-  const pred = classifierPredictions(c, data, batchSize);
-  let correct = 0;
-  for (let i = 0; i < data.count; i++) if (pred[i] === data.labels[i]) correct++;
-  return { accuracy: data.count === 0 ? 0 : correct / data.count, n: data.count, correct };
+  return accuracyOf(classifierPredictions(c, data, batchSize), data.labels);
 }

@@ -71,7 +71,6 @@ export interface ReluStep extends StepBase {
 }
 
 export type LayerStep = NormalizeStep | Conv2DStep | DenseStep | MaxPoolStep | FlattenStep | ReluStep;
-export type StepKind = LayerStep['kind'];
 /** Steps that carry a weight kernel (the ones quantization changes). */
 export type WeightStep = Conv2DStep | DenseStep;
 

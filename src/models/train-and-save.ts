@@ -6,7 +6,8 @@
 import { initBackend, type BackendName } from '../backend/backend.js';
 import { loadDataset } from '../data/index.js';
 import { versions } from '../core/versions.js';
-import { buildModel, parseArchName } from './zoo.js';
+import { parseArchName } from './arch-names.js';
+import { buildModel } from './zoo.js';
 import { statisticsFor } from './dataset-statistics.js';
 import { trainModel, type EpochSummary, type LearningRateSchedule, type TrainProgress } from './train.js';
 import { evaluateAccuracy } from './evaluate.js';

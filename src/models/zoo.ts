@@ -3,11 +3,8 @@
  * `Normalize` layer holding the dataset's statistics, and ends in logits (no softmax).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { QrobustError } from '../core/errors.js';
+import type { ArchName } from './arch-names.js';
 import { Normalize } from './normalize-layer.js';
-
-export const ARCH_NAMES = ['mlp-tiny', 'mlp', 'cnn-small', 'cnn-cifar'] as const;
-export type ArchName = (typeof ARCH_NAMES)[number];
 
 export interface ArchInfo {
   readonly name: ArchName;
@@ -48,11 +45,6 @@ export interface ModelInputSpec {
   /** Per-channel mean and std applied inside the model. */
   readonly mean: readonly number[];
   readonly std: readonly number[];
-}
-
-export function parseArchName(s: string): ArchName {
-  if ((ARCH_NAMES as readonly string[]).includes(s)) return s as ArchName;
-  throw new QrobustError('unknown_arch', `unknown architecture '${s}': expected one of ${ARCH_NAMES.join(', ')}`);
 }
 
 /**

@@ -8,7 +8,8 @@
  * Ranges always contain 0 once turned into parameters (see `channelParams`).
  */
 import { Rng } from '../core/rng.js';
-import { channelParams, integerRange, roundHalfAway } from './quantizer.js';
+import { channelParams, integerRange } from './quantizer.js';
+import { roundHalfAway } from './rounding.js';
 import type { CalibrationSpec, QuantScheme } from './spec.js';
 
 /** Streams the values of one tensor. */

@@ -15,8 +15,9 @@ import type { IntegerProgram } from './integer/program.js';
 import { boundsOf, integerClassifier, type QuantizedModel } from './ptq.js';
 import { isQuantizedMeta, loadQuantizedModel } from './quantized-dir.js';
 
-export const EXPORT_FORMATS = ['onnx', 'onnx-int8'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import type { ExportFormat } from './export-formats.js';
+
+export { EXPORT_FORMATS, parseExportFormat, type ExportFormat } from './export-formats.js';
 
 /** Which weights an exported file holds. */
 export type ExportedWeights = 'float' | 'float-latent' | 'int8';
@@ -32,11 +33,6 @@ export interface OnnxExport {
   readonly label: string | null;
   /** The pixel range the input `pixels` takes (`preprocessing.inputRange` of `qrobust.json`). */
   readonly inputRange: readonly [number, number];
-}
-
-export function parseExportFormat(s: string): ExportFormat {
-  if ((EXPORT_FORMATS as readonly string[]).includes(s)) return s as ExportFormat;
-  throw new QrobustError('invalid_option', `--format: expected one of ${EXPORT_FORMATS.join(', ')}, got '${s}'`);
 }
 
 /** The integer program of a quantized model in ONNX Runtime's rounding mode, or null when it has no integer form. */

@@ -24,9 +24,17 @@ import type { WeightQuantSpec } from './spec.js';
 
 export type QuantGradient = 'exact' | 'ste';
 
-/** Rounds half away from zero (`tf.round` rounds half to even). */
+/**
+ * `roundHalfAway` of `rounding.ts` on a float32 tensor, element by element equal to it (`tf.round` rounds half to
+ * even). The fraction |x| − ⌊|x|⌋ is exact in float32; ⌊|x| + 0.5⌋ is not: it sends the largest float32 below 0.5
+ * to 1, and odd integers from 2^23 up to the next even one. Small negatives give −0 here (0 there).
+ */
 export function roundHalfAwayTf(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.sign(x), tf.floor(tf.add(tf.abs(x), 0.5))));
+  return tf.tidy(() => {
+    const a = tf.abs(x);
+    const whole = tf.floor(a);
+    return tf.mul(tf.sign(x), tf.where(tf.greaterEqual(tf.sub(a, whole), 0.5), tf.add(whole, 1), whole));
+  });
 }
 
 /** Options of `fakeQuant`. */

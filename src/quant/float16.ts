@@ -2,18 +2,11 @@
  * Rounding to IEEE 754 binary16 (half precision): round to nearest, ties to even, with subnormals and overflow
  * to ±Infinity, returned as an ordinary number. Used for `float16` weights.
  */
+import { roundHalfEven } from './rounding.js';
 
 const MAX_HALF = 65504;
 const MIN_NORMAL = 2 ** -14;
 const SUBNORMAL_STEP = 2 ** -24;
-
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 
 /** The binary16 value nearest to `x`. */
 export function roundToFloat16(x: number): number {

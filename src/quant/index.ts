@@ -38,9 +38,9 @@ export {
   paramsFromRanges,
   quantizeArray,
   quantizeValue,
-  roundHalfAway,
   type QuantParams,
 } from './quantizer.js';
+export { roundHalfAway, roundHalfEven } from './rounding.js';
 export { roundToFloat16, roundArrayToFloat16 } from './float16.js';
 export {
   applyWeightRecord,

@@ -7,7 +7,8 @@
  */
 import { QrobustError } from '../core/errors.js';
 import { isWeightStep, weightStepIndices, type LayerGraph, type LayerStep } from '../models/graph.js';
-import { roundHalfAway, type QuantParams } from './quantizer.js';
+import type { QuantParams } from './quantizer.js';
+import { roundHalfAway } from './rounding.js';
 import { applyWeightRecord, checkRecordChannels, recordParams, type QuantizedKernel, type WeightQuantRecord } from './weights.js';
 
 /** Quantizers of one conv2d/dense step. */

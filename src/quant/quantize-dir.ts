@@ -15,12 +15,14 @@ import { QrobustError } from '../core/errors.js';
 import { versions } from '../core/versions.js';
 import { loadDataset } from '../data/index.js';
 import type { Augmentation } from '../models/batch.js';
-import { argmaxRows, classifierLogits, type Classifier } from '../models/classifier.js';
+import { classifierPredictions, type Classifier } from '../models/classifier.js';
+import { accuracyOf } from '../models/prediction.js';
 import { statisticsFor } from '../models/dataset-statistics.js';
 import { loadModel, type LoadedModel } from '../models/io.js';
 import { METADATA_FORMAT, METADATA_VERSION, type EvaluationRecord, type ModelMetadata } from '../models/metadata.js';
 import type { EpochSummary, LearningRateSchedule, TrainProgress } from '../models/train.js';
-import { buildModel, parseArchName } from '../models/zoo.js';
+import { parseArchName } from '../models/arch-names.js';
+import { buildModel } from '../models/zoo.js';
 import { fakeQuantClassifier, integerClassifier, quantizeModel, type QuantizedModel } from './ptq.js';
 import { qatFineTune, qatFromScratch, type ActivationRangeMode, type QatOptions, type QatRecord, type WeightRangeRule } from './qat.js';
 import { saveQuantizedModel } from './quantized-dir.js';
@@ -90,10 +92,8 @@ export interface QuantizeDirResult {
 }
 
 function evaluate(c: Classifier, data: ImageDataset): { record: EvaluationRecord; pred: Int32Array } {
-  const pred = argmaxRows(classifierLogits(c, data), c.numClasses);
-  let correct = 0;
-  for (let i = 0; i < data.count; i++) if (pred[i] === data.labels[i]) correct++;
-  return { record: { split: 'test', variant: data.variant, n: data.count, accuracy: data.count ? correct / data.count : 0 }, pred };
+  const pred = classifierPredictions(c, data);
+  return { record: { split: 'test', variant: data.variant, n: data.count, accuracy: accuracyOf(pred, data.labels).accuracy }, pred };
 }
 
 function tryInteger(qm: QuantizedModel): Classifier | null {

@@ -14,6 +14,7 @@
  */
 import { QrobustError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
+import { roundHalfAway } from './rounding.js';
 import type { Granularity, QuantScheme } from './spec.js';
 
 /** Quantization parameters of one tensor; JSON-serialisable. */
@@ -38,12 +39,6 @@ export function integerRange(bits: number, scheme: QuantScheme): { qmin: number;
     return { qmin: -(half - 1), qmax: half - 1 };
   }
   return { qmin: -half, qmax: half - 1 };
-}
-
-/** Rounds half away from zero, like C's `round` (but never returns −0). */
-export function roundHalfAway(x: number): number {
-  const r = x < 0 ? -Math.round(-x) : Math.round(x);
-  return r === 0 ? 0 : r;
 }
 
 /** `x` rounded down or up at random with probability given by the fraction (unbiased; for training only). */

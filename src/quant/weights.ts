@@ -6,7 +6,8 @@
  */
 import { QrobustError } from '../core/errors.js';
 import { roundArrayToFloat16 } from './float16.js';
-import { channelCount, dequantizeArray, minMaxParams, quantizeArray, roundHalfAway, type QuantParams } from './quantizer.js';
+import { channelCount, dequantizeArray, minMaxParams, quantizeArray, type QuantParams } from './quantizer.js';
+import { roundHalfAway } from './rounding.js';
 import type { WeightQuantSpec } from './spec.js';
 
 /** How one kernel is quantized; JSON-serialisable. */

@@ -15,6 +15,7 @@
  * the output is the logit vector.
  */
 import { QrobustError } from '../core/errors.js';
+import { roundHalfAway } from '../quant/rounding.js';
 
 export interface DenseMatrix {
   readonly format: 'dense';
@@ -141,11 +142,6 @@ export function validateIR(ir: NetworkIR): void {
   if (size !== ir.outputSize) {
     throw new QrobustError('invalid_argument', `${ir.source}: the last step gives ${size} outputs, the IR declares ${ir.outputSize}`);
   }
-}
-
-/** Rounds half away from zero (the rounding of TFLite, ONNX Runtime's QuantizeLinear differs: half to even). */
-function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
 /** y = W x (+ b when given), in float64. */

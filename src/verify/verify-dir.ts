@@ -12,15 +12,13 @@
  * simulated float model (the fake-quant IR; counterexamples re-run on the fake-quant classifier). Plain
  * directories are verified as their float model (IR in float64, counterexamples re-run on the TF.js model).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { initBackend, type BackendName } from '../backend/backend.js';
 import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
-import { versions } from '../core/versions.js';
+import { packageVersion, versions } from '../core/versions.js';
 import { describeDataset, loadDataset, type DatasetDescription } from '../data/index.js';
 import type { Classifier } from '../models/classifier.js';
+import { argmax } from '../models/prediction.js';
 import type { RequantRounding } from '../quant/integer/fixed-point.js';
 import { dequantizeOutput, runIntegerProgram } from '../quant/integer/kernels.js';
 import type { IntegerProgram } from '../quant/integer/program.js';
@@ -32,9 +30,8 @@ import type { NetworkIR } from './ir.js';
 import { localRobustnessCase, type VerificationCase } from './property.js';
 import type { RequantEncoding } from './smt/encode-integer.js';
 import { z3Version } from './smt/z3-runtime.js';
+import { methodOptions, type VerifyMethod } from './methods.js';
 
-export const VERIFY_METHODS = ['ibp', 'crown', 'milp', 'bab', 'smt', 'auto'] as const;
-export type VerifyMethod = (typeof VERIFY_METHODS)[number];
 export type Semantics = 'float' | 'fake-quant' | 'integer';
 
 export interface VerifyDirOptions {
@@ -95,21 +92,6 @@ export interface VerifyDirReport {
   };
 }
 
-/** The auto pipeline restricted to one method: 'ibp'/'crown' stop after that bound, 'milp'/'bab'/'smt' skip the attack. */
-export function methodOptions(method: VerifyMethod): { upTo?: 'ibp' | 'crown'; noAttack?: boolean; complete?: 'milp' | 'bab' | 'smt' } {
-  switch (method) {
-    case 'ibp':
-    case 'crown':
-      return { upTo: method, noAttack: true };
-    case 'milp':
-    case 'bab':
-    case 'smt':
-      return { noAttack: true, complete: method };
-    case 'auto':
-      return {};
-  }
-}
-
 /** The classifier itself (float32 TF.js or fake-quant executor) as a counterexample check. */
 function classifierCheck(c: Classifier): (x: Float64Array) => Float64Array {
   return (x) => {
@@ -119,12 +101,6 @@ function classifierCheck(c: Classifier): (x: Float64Array) => Float64Array {
     tf.dispose([t, y]);
     return out;
   };
-}
-
-function argmax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
-  return best;
 }
 
 /**
@@ -230,23 +206,4 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
 /** Versions of the solver packages, for result files. */
 export function solverVersions(): Record<string, string> {
   return { highs: packageVersion('highs'), 'z3-solver': packageVersion('z3-solver') };
-}
-
-/** The version in an installed package's package.json (found by walking up from its entry point). */
-function packageVersion(name: string): string {
-  try {
-    let dir = dirname(createRequire(import.meta.url).resolve(name));
-    for (let i = 0; i < 5; i++) {
-      try {
-        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === name && pkg.version) return pkg.version;
-      } catch {
-        /* keep walking up */
-      }
-      dir = dirname(dir);
-    }
-  } catch {
-    /* not installed */
-  }
-  return 'not installed';
 }

@@ -10,10 +10,10 @@ import { loadModel, saveModel } from '../../src/models/io.js';
 import { isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';
 import { saveQuantizedModel } from '../../src/quant/quantized-dir.js';
 import { makeQuantSpec } from '../../src/quant/spec.js';
-import { parseEpsilons } from '../../src/cli/commands/attack.js';
+import { parseEpsilons } from '../../src/cli/epsilon.js';
 import { tf } from '../../src/backend/tf.js';
 import { loadClassifier } from '../../src/quant/load-classifier.js';
-import { runAttack } from '../../src/attacks/index.js';
+import { predict, readExamples, runAttack } from '../../src/attacks/index.js';
 import type { AttackDirReport } from '../../src/attacks/attack-dir.js';
 import { mnistMeta } from '../quant/fixtures.js';
 import { tinyMnistModel } from './fixtures.js';
@@ -88,17 +88,37 @@ test('fab-t runs from the CLI with --target-classes and --overshoot, recorded in
 
 test('attack on a quantized model with --integer-check reports both robust accuracies and disagreements', async () => {
   const file = join(root, 'fgsm-q.json');
-  const r = await cli(['attack', quantDir, '--attack', 'fgsm', '--eps', '0.05,0.2', '--n', '32', '--grad', 'ste', '--integer-check', '--json', file]);
+  const examplesFile = join(root, 'fgsm-q-examples.json');
+  const r = await cli(['attack', quantDir, '--attack', 'fgsm', '--eps', '0.05,0.2', '--n', '32', '--grad', 'ste', '--integer-check', '--json', file, '--save-examples', examplesFile]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /int-rob\s+disagree/);
   const report = JSON.parse(await readFile(file, 'utf8')) as AttackDirReport;
   assert.equal(report.path, 'fake-quant');
   assert.equal(report.config.gradient, 'ste');
-  for (const row of report.results) {
+  // The integer figures re-derived here: the integer path run on the clean images and on the saved examples.
+  const examples = await readExamples(examplesFile);
+  const data = await loadDataset('mnist', 'test', { n: 32, seed: 0, allowDownload: false });
+  assert.deepEqual(examples.labels, [...data.labels]);
+  const { classifier: integer } = await loadClassifier(quantDir, { integer: true });
+  const classify = (pixels: Float32Array): Int32Array => {
+    const x = tf.tensor4d(pixels, [data.count, ...data.shape]);
+    const pred = predict(integer, x);
+    x.dispose();
+    return pred;
+  };
+  const clean = classify(Float32Array.from(data.pixels, (p) => p / 255));
+  const correct = (i: number): boolean => clean[i] === data.labels[i];
+  report.results.forEach((row, e) => {
     assert.ok(row.integer, 'integer check missing');
-    assert.ok(row.integer.robustAccuracy >= 0 && row.integer.robustAccuracy <= 1);
-    assert.ok(Number.isInteger(row.integer.disagreements) && row.integer.disagreements <= 32);
-  }
+    const saved = examples.results[e]!;
+    const adversarial = classify(saved.pixels);
+    const robust = adversarial.filter((p, i) => correct(i) && p === data.labels[i]).length;
+    assert.equal(row.integer.cleanAccuracy, clean.filter((_, i) => correct(i)).length / 32);
+    assert.equal(row.integer.robustAccuracy, robust / 32);
+    assert.equal(row.integer.disagreements, adversarial.filter((p, i) => p !== saved.predictions[i]).length);
+  });
+  assert.ok(report.results[1]!.integer!.robustAccuracy < report.results[0]!.integer!.robustAccuracy, 'a larger ε breaks more of the integer path');
+  integer.dispose();
 });
 
 test('fake-quant model: exact gradients are zero through the quantizers (FGSM cannot move), STE gradients attack; no leak', async () => {

@@ -8,7 +8,8 @@ import { initBackend } from '../../src/backend/backend.js';
 import { QrobustError } from '../../src/core/errors.js';
 import { parseArch, type ArchLayer } from '../../src/import/keras/index.js';
 import { graphFromModel } from '../../src/models/graph.js';
-import { ARCH_NAMES, buildModel } from '../../src/models/zoo.js';
+import { ARCH_NAMES } from '../../src/models/arch-names.js';
+import { buildModel } from '../../src/models/zoo.js';
 
 await initBackend('wasm');
 

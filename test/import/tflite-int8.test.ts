@@ -8,7 +8,7 @@ import { initBackend } from '../../src/backend/backend.js';
 import { tf } from '../../src/backend/tf.js';
 import { importTflite } from '../../src/import/tflite/import-tflite.js';
 import type { FullIntegerQuantization } from '../../src/import/types.js';
-import { argmaxRows } from '../../src/models/classifier.js';
+import { argmaxRows } from '../../src/models/prediction.js';
 import { sourceQuantizedClassifierFromImport } from '../../src/quant/hybrid/index.js';
 import { buildTflite } from './tflite-builder.js';
 import { INT8_CLASSES, INT8_IMAGE, int8Inputs, int8ModelSpec } from './tflite-int8-model.js';

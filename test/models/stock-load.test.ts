@@ -15,7 +15,8 @@ import { initBackend } from '../../src/backend/backend.js';
 import { loadDataset } from '../../src/data/index.js';
 import { statisticsFor } from '../../src/models/dataset-statistics.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
-import { buildModel, type ArchName, type ModelInputSpec } from '../../src/models/zoo.js';
+import type { ArchName } from '../../src/models/arch-names.js';
+import { buildModel, type ModelInputSpec } from '../../src/models/zoo.js';
 import { maxRelativeDiff, tfjsLogits } from '../fixtures/logits.js';
 import { MNIST_SPEC, mnistMeta } from '../fixtures/mnist.js';
 

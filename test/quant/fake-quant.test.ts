@@ -5,7 +5,8 @@ import { tf } from '../../src/backend/tf.js';
 import { Rng } from '../../src/core/rng.js';
 import { LayersClassifier } from '../../src/models/classifier.js';
 import { graphFromModel } from '../../src/models/graph.js';
-import { fakeQuant, quantizeWeightsTf } from '../../src/quant/fake-quant.js';
+import { fakeQuant, quantizeWeightsTf, roundHalfAwayTf } from '../../src/quant/fake-quant.js';
+import { roundHalfAway } from '../../src/quant/rounding.js';
 import { fakeQuantArray, minMaxParams, paramsFromRanges, clippingRange } from '../../src/quant/quantizer.js';
 import { quantizeKernel } from '../../src/quant/weights.js';
 import { FakeQuantClassifier } from '../../src/quant/quantized-classifier.js';
@@ -150,5 +151,20 @@ test('the fake-quant classifier leaks no tensors and dispose releases what it ow
   tf.dispose([x, y]);
   assert.equal(tf.memory().numTensors, owned);
   c.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('the tensor rounding equals roundHalfAway on float32 values: ties, next to ties, ±0, large values', () => {
+  const below = Math.fround(0.49999997);
+  const values = [0, -0, 0.5, -0.5, 1.5, -2.5, below, -below, 1 + below, Math.fround(2.4999998), 2 ** 23 - 0.5, 2 ** 23 + 1, -(2 ** 23 + 1), 2 ** 24 + 2, 3e38, -3e38];
+  const x = Float32Array.from(values);
+  const before = tf.memory().numTensors;
+  const t = tf.tensor1d(x);
+  const r = roundHalfAwayTf(t);
+  // As numbers: the tensor form gives −0 for small negatives, where roundHalfAway gives 0.
+  assert.deepEqual(Array.from(r.dataSync(), (v) => v + 0), Array.from(x, (v) => Math.fround(roundHalfAway(v))));
+  assert.equal(r.dataSync()[6], 0, 'the largest float32 below 0.5 rounds to 0');
+  assert.equal(r.dataSync()[11], 2 ** 23 + 1, 'an odd integer above 2^23 stays itself');
+  tf.dispose([t, r]);
   assert.equal(tf.memory().numTensors, before);
 });

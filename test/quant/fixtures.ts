@@ -2,7 +2,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { loadDataset } from '../../src/data/index.js';
 import { trainModel } from '../../src/models/train.js';
-import { buildModel, type ArchName } from '../../src/models/zoo.js';
+import type { ArchName } from '../../src/models/arch-names.js';
+import { buildModel } from '../../src/models/zoo.js';
 
 export { MNIST_SPEC, mnistMeta } from '../fixtures/mnist.js';
 import { MNIST_SPEC } from '../fixtures/mnist.js';

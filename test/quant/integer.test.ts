@@ -5,7 +5,8 @@ import { initBackend } from '../../src/backend/backend.js';
 import { QrobustError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { loadDataset, type ImageDataset } from '../../src/data/index.js';
-import { argmaxRows, classifierLogits } from '../../src/models/classifier.js';
+import { classifierLogits } from '../../src/models/classifier.js';
+import { argmaxRows } from '../../src/models/prediction.js';
 import { graphFromModel, type LayerGraph } from '../../src/models/graph.js';
 import { Normalize } from '../../src/models/normalize-layer.js';
 import { IntegerClassifier } from '../../src/quant/integer/integer-classifier.js';
@@ -13,7 +14,8 @@ import { multiplyByQuantizedMultiplier, quantizeMultiplier, type RequantRounding
 import { prepareGraph, type QuantPlan } from '../../src/quant/plan.js';
 import { FakeQuantClassifier } from '../../src/quant/quantized-classifier.js';
 import { quantizeGraph } from '../../src/quant/ptq.js';
-import { paramsFromRanges, roundHalfAway } from '../../src/quant/quantizer.js';
+import { paramsFromRanges } from '../../src/quant/quantizer.js';
+import { roundHalfAway } from '../../src/quant/rounding.js';
 import { makeQuantSpec, type QuantSpecInit } from '../../src/quant/spec.js';
 import { trainedTinyMlp, untrained } from './fixtures.js';
 

@@ -36,8 +36,11 @@ test('auto names the stage that decided: IBP, CROWN, the attack, branch and boun
   assert.deepEqual([smt.verdict, smt.method], ['unsat', 'smt']);
   const sat = await r(1);
   assert.deepEqual([sat.verdict, sat.method], ['sat', 'attack']);
-  const late = await r(2.5, { timeLimit: 1e-9 }); // spent by the first stage already (1 ms raced with a fast branch and bound)
-  assert.equal(late.verdict, 'timeout');
+  // A limit of zero has passed by construction when the complete method would start (a limit of 1 ms did not,
+  // on a fast enough run): the bound stages and the attack leave the case open, and auto says it ran out of time.
+  const late = await r(2.5, { timeLimit: 0 });
+  assert.deepEqual([late.verdict, late.method, late.reason], ['timeout', 'auto', 'time limit reached before the complete method']);
+  assert.deepEqual(late.stages.map((s) => s.stage), ['ibp', 'crown', 'attack']);
 });
 
 test('a VNN-LIB problem is sat when one of its cases is, unsat when all are', async () => {

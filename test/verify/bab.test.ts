@@ -9,11 +9,7 @@ import { evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
 import { verifyCaseMilp } from '../../src/verify/milp/verify-milp.js';
 import { convStep, denseStep, poolStep } from './fixtures.js';
 import { assertCounterexample, le, randomNet, robustnessCase, vcase, VEE, VEE_BOX } from './tiny-nets.js';
-
-
-function argmax(y: Float64Array): number {
-  return Array.from(y).reduce((best, v, i, a) => (v > a[best]! ? i : best), 0);
-}
+import { argmax } from '../../src/models/prediction.js';
 
 test('CROWN with ReLU splits: bounds hold on every sampled input of the split region, and crossing splits are empty', () => {
   const rng = new Rng(11);

@@ -11,7 +11,7 @@ import { loadModel, saveModel } from '../../src/models/io.js';
 import { isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';
 import { saveQuantizedModel } from '../../src/quant/quantized-dir.js';
 import { makeQuantSpec } from '../../src/quant/spec.js';
-import { parseEpsilon } from '../../src/cli/commands/verify.js';
+import { parseEpsilon } from '../../src/cli/epsilon.js';
 import { irFromOnnx } from '../../src/verify/from-onnx.js';
 import { evaluateIR } from '../../src/verify/ir.js';
 import { inBox, isUnsafe } from '../../src/verify/property.js';
@@ -61,7 +61,10 @@ test('verify DIR: per-sample lines, a summary line and a JSON report with seed, 
   const report = JSON.parse(await readFile(json, 'utf8')) as VerifyDirReport;
   const s = report.summary;
   assert.equal(s.verified + s.falsified + s.unknown, 4);
-  assert.ok(s.seconds >= 0);
+  assert.equal(lines[5], `verified ${s.verified}  falsified ${s.falsified}  unknown ${s.unknown}  seconds ${s.seconds.toFixed(1)}`);
+  // The summary's seconds are the wall time of the whole run, which holds every sample's own time.
+  const perSample = report.samples.reduce((t, x) => t + x.seconds, 0);
+  assert.ok(perSample > 0 && s.seconds >= perSample, `run ${s.seconds} s, samples ${perSample} s`);
   assert.equal(report.method, 'crown');
   assert.equal(report.semantics, 'float');
   assert.equal(report.config.seed, 0);

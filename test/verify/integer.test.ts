@@ -271,6 +271,7 @@ test('integer interval and CROWN bounds contain every sampled execution; CROWN i
       const corner = lo.map((l, i) => (fc1.weights[j * fc1.inSize + i]! > 0 ? hi[i]! : l));
       assert.equal(traceIntegerProgram(prog, corner)[0]![j], ib.ops[0]!.upper[j]);
     }
-    assert.ok(tighter >= 0);
+    // Past the first layer CROWN's linear relaxation gains on interval arithmetic somewhere.
+    assert.ok(tighter > 0, `${rounding}: CROWN is nowhere tighter than interval bounds`);
   }
 });

@@ -31,7 +31,7 @@ import { evaluateIR, type IRStep, type NetworkIR } from '../../src/verify/ir.js'
 import type { LinearConstraint, VerificationCase, VerificationResult } from '../../src/verify/property.js';
 import { verifyCaseSmt } from '../../src/verify/smt/verify-smt.js';
 import { releaseZ3 } from '../../src/verify/smt/z3-runtime.js';
-import { methodOptions } from '../../src/verify/verify-dir.js';
+import { methodOptions } from '../../src/verify/methods.js';
 
 test.after(releaseZ3);
 

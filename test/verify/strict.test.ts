@@ -10,7 +10,7 @@ import { verifyProblemAuto } from '../../src/verify/auto.js';
 import { checkCounterexample, float32InBox } from '../../src/verify/counterexample.js';
 import { evaluateIR } from '../../src/verify/ir.js';
 import { inBox, isUnsafe } from '../../src/verify/property.js';
-import { methodOptions, VERIFY_METHODS } from '../../src/verify/verify-dir.js';
+import { methodOptions, VERIFY_METHODS } from '../../src/verify/methods.js';
 import { parseVnnlib } from '../../src/verify/vnnlib.js';
 import { releaseZ3 } from '../../src/verify/smt/z3-runtime.js';
 import { dense, network } from './tiny-nets.js';

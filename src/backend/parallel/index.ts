@@ -24,4 +24,3 @@ export {
 } from './pool.js';
 export { forwardMacsPerSample } from './replica.js';
 export { INPUT_LOSSES, INPUT_LOSS_NAMES, isInputLossName, type InputLossName, type PerSampleLoss } from './losses.js';
-export { measureThroughput, type ParallelOp, type ThroughputOptions, type ThroughputResult } from './timing.js';

@@ -80,13 +80,6 @@ export function forwardMacsPerSample(model: tfl.LayersModel): number {
   return total;
 }
 
-/** Total element count of the weights at `indices` (all weights when omitted). */
-export function flatSize(layout: WeightLayout, indices?: readonly number[]): number {
-  let n = 0;
-  for (const i of indices ?? layout.shapes.keys()) n += size(layout.shapes[i]!);
-  return n;
-}
-
 /**
  * The float32 values of `t` in an array nobody else references, safe to transfer to another thread. The wasm
  * backend already returns a fresh copy of its heap; the others may return their own storage, so copy those.

@@ -1,18 +1,6 @@
 /** `qrobust import`: a model file made elsewhere (ONNX, TFLite, Keras HDF5) as a qrobust model directory. */
-import { type CommandDef, optNumber, optString, requireString, EXIT_OK } from '../command.js';
-import { QrobustError } from '../../core/errors.js';
-import { parseBackendName } from '../../backend/backend.js';
-import { INPUT_LAYOUTS, type DeclaredPreprocessing, type InputLayout } from '../../import/types.js';
-import { importModel } from '../../workflows/import-model.js';
-
-function numberList(raw: string | undefined, flag: string): number[] | undefined {
-  if (raw === undefined) return undefined;
-  const values = raw.split(',').map((s) => Number(s.trim()));
-  if (values.length === 0 || values.some((v) => !Number.isFinite(v))) {
-    throw new QrobustError('invalid_option', `--${flag}: expected comma-separated numbers, got '${raw}'`);
-  }
-  return values;
-}
+import { INPUT_LAYOUTS } from '../../import/types.js';
+import type { CommandDef } from '../command.js';
 
 export const importCommand: CommandDef = {
   name: 'import',
@@ -36,32 +24,5 @@ export const importCommand: CommandDef = {
     { name: 'seed', type: 'int', description: 'seed for the subset', default: 0 },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
   ],
-  async run(args, io) {
-    const backend = optString(args, 'backend');
-    const mean = numberList(optString(args, 'mean'), 'mean');
-    const std = numberList(optString(args, 'std'), 'std');
-    const preprocessing: Partial<DeclaredPreprocessing> = {
-      scale: optNumber(args, 'scale')!,
-      ...(mean ? { mean } : {}),
-      ...(std ? { std } : {}),
-    };
-    const r = await importModel({
-      file: args.positionals[0]!,
-      dataset: requireString(args, 'dataset', 'import'),
-      out: requireString(args, 'out', 'import'),
-      layout: optString(args, 'layout') as InputLayout | undefined,
-      preprocessing,
-      arch: optString(args, 'arch'),
-      name: optString(args, 'name'),
-      n: optNumber(args, 'n'),
-      seed: optNumber(args, 'seed'),
-      dataDir: optString(args, 'data-dir'),
-      backend: backend ? parseBackendName(backend) : undefined,
-    });
-    io.stdout.write(JSON.stringify({ dir: r.dir, format: r.source.format, layout: r.source.layout, accuracy: r.testAccuracy.accuracy, n: r.testAccuracy.n }) + '\n');
-    io.stderr.write(
-      `${r.source.file} (${r.source.format}, ${r.source.layout}) → ${r.dir}: clean accuracy ${(r.testAccuracy.accuracy * 100).toFixed(2)}% on ${r.testAccuracy.n} ${r.meta.dataset} test images\n`,
-    );
-    return EXIT_OK;
-  },
+  action: () => import('../actions/import.js'),
 };

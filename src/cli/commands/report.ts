@@ -1,6 +1,5 @@
 /** `qrobust report`: one self-contained HTML page of an experiment's results, and every table as CSV. */
-import { type CommandDef, optString, requireString, EXIT_OK } from '../command.js';
-import { writeReport } from '../../report/report.js';
+import type { CommandDef } from '../command.js';
 
 export const reportCommand: CommandDef = {
   name: 'report',
@@ -10,11 +9,5 @@ export const reportCommand: CommandDef = {
     { name: 'out', type: 'string', description: 'the HTML file to write', placeholder: 'FILE', default: 'report.html' },
     { name: 'csv', type: 'string', description: 'also write every table as CSV into this folder', placeholder: 'DIR' },
   ],
-  async run(args, io) {
-    const out = requireString(args, 'out', 'report');
-    const csvDir = optString(args, 'csv');
-    const s = await writeReport({ dir: args.positionals[0]!, out, ...(csvDir ? { csvDir } : {}) });
-    io.stdout.write(`report of ${s.records}/${s.tasks} tasks written to ${s.out}${s.csvFiles.length ? `; ${s.csvFiles.length} CSV files in ${csvDir}` : ''}\n`);
-    return EXIT_OK;
-  },
+  action: () => import('../actions/report.js'),
 };

@@ -1,10 +1,7 @@
 /** `qrobust train`: train an architecture from the zoo on a dataset and save it with its metadata. */
-import { type CommandDef, optNumber, optString, requireString, EXIT_OK } from '../command.js';
-import { ProgressBar } from '../progress.js';
-import { trainAndSave } from '../../models/train-and-save.js';
-import { ARCH_NAMES } from '../../models/zoo.js';
-import { DATASET_PLACEHOLDER } from '../../data/index.js';
-import { parseBackendName } from '../../backend/backend.js';
+import { DATASET_PLACEHOLDER } from '../../data/source-names.js';
+import { ARCH_NAMES } from '../../models/arch-names.js';
+import type { CommandDef } from '../command.js';
 
 export const trainCommand: CommandDef = {
   name: 'train',
@@ -24,48 +21,5 @@ export const trainCommand: CommandDef = {
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
     { name: 'workers', type: 'int', description: 'threads to split each batch over (default: up to 2 where it pays)' },
   ],
-  async run(args, io) {
-    const dataset = requireString(args, 'dataset', 'train');
-    const arch = requireString(args, 'arch', 'train');
-    const out = requireString(args, 'out', 'train');
-    const backend = optString(args, 'backend');
-    let bar: ProgressBar | undefined;
-    const result = await trainAndSave({
-      dataset,
-      arch,
-      out,
-      epochs: optNumber(args, 'epochs')!,
-      seed: optNumber(args, 'seed')!,
-      batchSize: optNumber(args, 'batch-size')!,
-      learningRate: optNumber(args, 'lr'),
-      schedule: optString(args, 'schedule') as 'cosine' | 'constant',
-      augmentation: optString(args, 'augment') as 'none' | 'crop-flip' | undefined,
-      n: optNumber(args, 'n'),
-      dataDir: optString(args, 'data-dir'),
-      workers: optNumber(args, 'workers'),
-      backend: backend ? parseBackendName(backend) : undefined,
-      onStart: (info) => {
-        io.stderr.write(
-          `training ${info.arch} on ${info.dataset} (${info.trainCount} images, ${info.epochs} epochs, backend ${info.backend})\n`,
-        );
-        bar = new ProgressBar(io.stderr, info.epochs * info.stepsPerEpoch, 'train');
-      },
-      onStep: (p) =>
-        bar?.update(
-          p.epoch * p.stepsPerEpoch + p.step + 1,
-          `epoch ${p.epoch + 1}/${p.epochs} loss ${p.loss.toFixed(4)} acc ${(p.accuracy * 100).toFixed(2)}% ${p.imagesPerSecond.toFixed(0)} img/s`,
-        ),
-      onEpoch: (e) => {
-        bar?.done();
-        io.stderr.write(
-          `epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, train accuracy ${(e.accuracy * 100).toFixed(2)}%, ${e.seconds.toFixed(1)} s\n`,
-        );
-      },
-    });
-    io.stdout.write(
-      `saved ${result.dir}: test accuracy ${(result.testAccuracy.accuracy * 100).toFixed(2)}% on ${result.testAccuracy.n} images ` +
-        `(${result.testAccuracy.variant}); trained in ${result.trainSeconds.toFixed(1)} s\n`,
-    );
-    return EXIT_OK;
-  },
+  action: () => import('../actions/train.js'),
 };

@@ -6,7 +6,7 @@
 import { getAttack } from '../../attacks/registry.js';
 import { predict, runAttack } from '../../attacks/run.js';
 import type { AttackOptions } from '../../attacks/types.js';
-import { accuracy } from '../../metrics/robust-accuracy.js';
+import { accuracyOf } from '../../models/prediction.js';
 import type { Classifier } from '../../models/classifier.js';
 import type { TaskContext } from '../context.js';
 import type { AttackPoint, AttackTaskResult } from '../result-types.js';
@@ -59,7 +59,7 @@ export async function runAttackTask(task: Task, ctx: TaskContext): Promise<TaskO
       });
       return {
         result: {
-          cleanAccuracy: accuracy(labels, run.cleanPredictions),
+          cleanAccuracy: accuracyOf(run.cleanPredictions, labels).accuracy,
           cleanPredictions: Array.from(run.cleanPredictions),
           integerCleanPredictions: intClean ? Array.from(intClean) : null,
           points,

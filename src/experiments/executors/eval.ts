@@ -1,6 +1,6 @@
 /** The `eval` task: clean predictions of a model on the slice, and of its integer-exact path when it has one. */
 import { classifierPredictions } from '../../models/classifier.js';
-import { accuracy } from '../../metrics/robust-accuracy.js';
+import { accuracyOf } from '../../models/prediction.js';
 import type { TaskContext } from '../context.js';
 import type { EvalResult } from '../result-types.js';
 import type { Task } from '../tasks.js';
@@ -25,10 +25,10 @@ export async function runEvalTask(task: Task, ctx: TaskContext): Promise<TaskOut
       const p = classifierPredictions(ic, ds);
       let same = 0;
       for (let i = 0; i < p.length; i++) if (p[i] === predictions[i]) same++;
-      integer = { accuracy: accuracy(ds.labels, p), predictions: Array.from(p), agreement: p.length ? same / p.length : 1 };
+      integer = { accuracy: accuracyOf(p, ds.labels).accuracy, predictions: Array.from(p), agreement: p.length ? same / p.length : 1 };
     } finally {
       ic.dispose();
     }
   }
-  return { result: { accuracy: accuracy(ds.labels, predictions), predictions: Array.from(predictions), integer } };
+  return { result: { accuracy: accuracyOf(predictions, ds.labels).accuracy, predictions: Array.from(predictions), integer } };
 }

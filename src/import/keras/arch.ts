@@ -5,7 +5,7 @@
  * not part of them).
  */
 import { QrobustError } from '../../core/errors.js';
-import { ARCH_NAMES } from '../../models/zoo.js';
+import { ARCH_NAMES } from '../../models/arch-names.js';
 
 export type ArchLayer =
   | { readonly kind: 'dense'; readonly units: number }

@@ -14,7 +14,8 @@ import { IntegerClassifier } from '../integer/integer-classifier.js';
 import type { RequantRounding } from '../integer/fixed-point.js';
 import { prepareGraph, type LayerQuantParams, type QuantPlan } from '../plan.js';
 import { FakeQuantClassifier } from '../quantized-classifier.js';
-import { roundHalfAway, type QuantParams } from '../quantizer.js';
+import type { QuantParams } from '../quantizer.js';
+import { roundHalfAway } from '../rounding.js';
 import { layersByStep } from './record.js';
 
 function affineGrid(g: TensorGrid): QuantParams {

@@ -12,7 +12,7 @@
  *   clamped to [−128, 127] and rounded; codes are round(zp + x · (1 / scale)) clamped to [−128, 127]. A row
  *   that is all zeros gets scale 0 and zero point 0 (all codes 0).
  */
-import { roundHalfAway } from '../quantizer.js';
+import { roundHalfAway } from '../rounding.js';
 
 const f32 = Math.fround;
 

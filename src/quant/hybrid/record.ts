@@ -8,7 +8,7 @@ import { QrobustError } from '../../core/errors.js';
 import type { DynamicRangeLayer, FullIntegerLayer, SourceQuantization, TensorGrid } from '../../import/types.js';
 import { isWeightStep, type DenseStep, type LayerGraph } from '../../models/graph.js';
 import type { ModelMetadata } from '../../models/metadata.js';
-import { roundHalfAway } from '../quantizer.js';
+import { roundHalfAway } from '../rounding.js';
 import type { HybridDenseLayer } from './hybrid-dense.js';
 
 /** The `qrobust.json` field that holds a source's run-time quantization. */

@@ -139,14 +139,6 @@ export function multiplyByQuantizedMultiplierSingleRounding(x: number, multiplie
  */
 export type RequantRounding = 'double' | 'single' | 'onnxruntime';
 
-/** Rounds half to even (IEEE 754's default mode, C's `nearbyint`); never returns −0. */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  const r = d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
-  return r === 0 ? 0 : r;
-}
-
 /** BigInt statement of `multiplyByQuantizedMultiplierSingleRounding`. */
 export function multiplyByQuantizedMultiplierSingleRoundingReference(x: number, multiplier: number, shift: number): number {
   const total = BigInt(31 - shift);

@@ -5,8 +5,8 @@
  * which V8 multiplies and adds about 1.5× faster than int16 loads. Every product and partial sum is an exact
  * integer (|sum| < 2^53); the accumulator plus bias is then taken modulo 2^32 as an int32 register holds it.
  */
-import { roundHalfAway } from '../quantizer.js';
-import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierSingleRounding, roundHalfEven } from './fixed-point.js';
+import { roundHalfAway, roundHalfEven } from '../rounding.js';
+import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierSingleRounding } from './fixed-point.js';
 import type { IntConvOp, IntDenseOp, IntMaxPoolOp, IntegerProgram, QuantizeInputOp, Requant } from './program.js';
 
 /**

@@ -62,11 +62,6 @@ export function coefficient(r: LinearRows, row: number, j: number): number {
   return j >= r.start[row]! && j < r.end[row]! ? r.lambda[r.offset[row]! + j - r.start[row]!]! : 0;
 }
 
-/** Sets coefficient j of row r, which must lie in the row's span. */
-export function setCoefficient(r: LinearRows, row: number, j: number, v: number): void {
-  r.lambda[r.offset[row]! + j - r.start[row]!] = v;
-}
-
 /**
  * A copy of `r` with `delta[row·js.length + t]` added to coefficient `js[t]` of each row, the spans widened
  * where a coefficient falls outside them.

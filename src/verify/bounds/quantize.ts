@@ -7,6 +7,7 @@
  * widened by a few float32 ulps and the plateaus overlap slightly: every bound below holds for the exact, the
  * float64 and the float32 evaluation of q (see `rounding.ts`).
  */
+import { roundHalfAway } from '../../quant/rounding.js';
 import type { QuantizeStep } from '../ir.js';
 import { UNIT_ROUNDOFF, UNIT_ROUNDOFF_F32, roundDown, roundUp } from './rounding.js';
 
@@ -14,10 +15,6 @@ import { UNIT_ROUNDOFF, UNIT_ROUNDOFF_F32, roundDown, roundUp } from './rounding
 export function quantGrid(step: QuantizeStep, i: number): { s: number; z: number } {
   const per = step.scale.length > 1;
   return { s: per ? step.scale[i]! : step.scale[0]!, z: per ? step.zeroPoint[i]! : step.zeroPoint[0]! };
-}
-
-function roundHalfAway(v: number): number {
-  return v < 0 ? -Math.round(-v) : Math.round(v);
 }
 
 function clampCode(step: QuantizeStep, k: number): number {

@@ -5,9 +5,8 @@
  * [lo, hi] maps to the code interval [code(lo), code(hi)]: the verifiers reason over integer codes, and a code
  * vector they return is turned back into float32 pixels inside the box by binary search over float32 values.
  */
-import { roundHalfEven } from '../../quant/integer/fixed-point.js';
+import { roundHalfAway, roundHalfEven } from '../../quant/rounding.js';
 import type { QuantizeInputOp } from '../../quant/integer/program.js';
-import { roundHalfAway } from '../../quant/quantizer.js';
 import type { Box } from '../property.js';
 
 /** Per input element, the smallest and largest code. */

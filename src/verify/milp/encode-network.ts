@@ -19,6 +19,7 @@
  * and a too-tight big-M constant would cut off real behaviour. Widening only loosens the relaxation.
  */
 import { QrobustError } from '../../core/errors.js';
+import { roundHalfAway } from '../../quant/rounding.js';
 import { stepInSize, type IRStep, type NetworkIR } from '../ir.js';
 import type { Box, Interval, NetworkBounds } from '../property.js';
 import { affineEvalMargins } from '../bounds/evaluation.js';
@@ -46,10 +47,6 @@ const WIDEN = 1e-9;
 
 function widen(lo: number, hi: number): [number, number] {
   return [lo - WIDEN * (1 + Math.abs(lo)), hi + WIDEN * (1 + Math.abs(hi))];
-}
-
-function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
 /**

@@ -3,10 +3,9 @@
  * training step (gradients + optimizer update). For benchmarks and diagnostics; timings on a shared machine are
  * noisy, so it reports the median over iterations and the spread.
  */
-import { tf } from '../tf.js';
-import { Rng } from '../../core/rng.js';
-import type { DataParallel } from './data-parallel.js';
-import type { InputLossName } from './losses.js';
+import { tf } from '../src/backend/tf.js';
+import { Rng } from '../src/core/rng.js';
+import type { DataParallel, InputLossName } from '../src/backend/parallel/index.js';
 
 export type ParallelOp = 'inputGradient' | 'train';
 

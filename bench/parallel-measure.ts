@@ -1,7 +1,7 @@
 /**
  * Prints data-parallel throughput for zoo models on MNIST-shaped random data, one thread against several:
  *
- *     node dist/src/backend/parallel/measure.js [--arch cnn-small,mlp] [--workers 1,2] [--batch 128]
+ *     node dist/bench/parallel-measure.js [--arch cnn-small,mlp] [--workers 1,2] [--batch 128]
  *         [--iterations 10] [--rounds 3] [--backend wasm] [--stock-kernels]
  *
  * Every thread count gets its own `DataParallel` up front; the measurements then alternate between them for
@@ -10,11 +10,12 @@
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { initBackend, parseBackendName } from '../backend.js';
-import { fastKernelsInstalled } from '../kernels/index.js';
-import { buildModel, parseArchName } from '../../models/zoo.js';
-import { DataParallel } from './data-parallel.js';
-import { measureThroughput, type ParallelOp, type ThroughputResult } from './timing.js';
+import { initBackend, parseBackendName } from '../src/backend/backend.js';
+import { fastKernelsInstalled } from '../src/backend/kernels/index.js';
+import { DataParallel } from '../src/backend/parallel/index.js';
+import { parseArchName } from '../src/models/arch-names.js';
+import { buildModel } from '../src/models/zoo.js';
+import { measureThroughput, type ParallelOp, type ThroughputResult } from './parallel-timing.js';
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
