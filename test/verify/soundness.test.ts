@@ -242,18 +242,19 @@ test('soundness: random fake-quant networks (2-4 bit activations), every float m
 /**
  * Found by this suite with QROBUST_SOUNDNESS_SEED=2 (fake-quant net #0). The input quantizer (scale 1/4) maps
  * the box's upper end x0 = 0.375 to code 2 by rounding the tie 1.5 away from zero. The witness x = (0.375, 0.25)
- * reaches y1 − y2 = 0.40625 exactly, and its margin holds in exact arithmetic. MILP (HiGHS) still reports that
- * disjunct infeasible, so it answers unsat. The bounds it starts from contain the true ranges (checked), and its
- * rounding rows are closed on both sides, so the point is feasible in exact arithmetic. The suspect is HiGHS's
- * handling of a feasible set that is one point on the box's edge (tolerances, verifier-soundness item 3),
- * which is another engineer's work. Marked todo until that fix is merged.
+ * reaches y1 − y2 = 0.40625 exactly, and its margin holds in exact arithmetic. MILP (HiGHS) once reported that
+ * disjunct infeasible and answered unsat: a one-point feasible set on the box's edge. Since the verifier
+ * soundness work (outward-rounded closures, safe LP bounds, float32 margins) and the single rounding module
+ * merged, MILP answers sat here with a counterexample that holds exactly; which of those changes fixed it was
+ * not isolated.
  */
-test('regression: MILP on a fake-quant rounding tie at the box edge must not answer unsat (seed 2, fake-quant #0)', { todo: 'verifier-soundness item 3 (HiGHS tolerances): MILP calls a one-point feasible set at the box edge infeasible' }, async () => {
+test('regression: MILP on a fake-quant rounding tie at the box edge must not answer unsat (seed 2, fake-quant #0)', async () => {
   const ir = fakeQuantNet(new Rng(2 * 7919 + 3));
   const vcase: VerificationCase = { input: { lower: Float64Array.of(0.25, 0.25), upper: Float64Array.of(0.375, 0.375) }, unsafe: { disjuncts: beatsBy(2, 3, 0.40625, false) } };
   assert.ok(exactlyUnsafe(ir, vcase, [0.375, 0.25]), 'the witness holds exactly');
   const r = await verifyCaseAuto(ir, vcase, { timeLimit: TIME, ...methodOptions('milp') });
   assert.notEqual(r.verdict, 'unsat', `milp: ${r.verdict}`);
+  if (r.verdict === 'sat') assert.ok(exactlyUnsafe(ir, vcase, Array.from(r.counterexample!.input)), 'the counterexample holds exactly');
 });
 
 // ---------------------------------------------------------------------------------------------------------
