@@ -53,7 +53,7 @@ test('SMT models fake-quant rounding and clamping exactly (round half away from 
 });
 
 test('MILP and SMT agree on random 2-6-6-3 nets (weights on a 1/8 grid), and both counterexamples re-check', async () => {
-  // On a fresh instance: after other checks, Z3's wasm build sometimes answers these nets wrongly (see z3-runtime.ts).
+  // On a fresh instance: after other checks, Z3's wasm build sometimes fails to decide these nets (see z3-runtime.ts).
   await releaseZ3();
   const rng = new Rng(21);
   const seen = { sat: 0, unsat: 0 };

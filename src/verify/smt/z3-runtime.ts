@@ -4,12 +4,13 @@
  * `new Context()` allocates a native context that is never freed, and the 2 GiB wasm heap filled up after a few
  * hundred checks (measured on the mlp-tiny runs).
  *
- * Each check gets a context of its own. z3-solver frees a context's objects from FinalizationRegistry callbacks
- * on the main thread, whenever V8 collects them, also while a check runs on Z3's worker thread; Z3 is
- * thread-safe across contexts, not within one. With one shared context, a 2-6-6-3 net checked after other
- * checks answered "division by 0" or ran the wasm heap out of memory in about half the runs of
- * test/verify/smt.test.ts (and never when checked first); with a context per check, in none. `releaseZ3`
- * ends the worker threads so that a process (a test file, the CLI) can exit without `process.exit`.
+ * Each check gets a context of its own. With one shared context, a 2-6-6-3 net checked after other checks
+ * answered unknown ("division by 0") or ran the wasm heap out of memory in about half the runs of
+ * test/verify/smt.test.ts, and never when checked first; the SMT-LIB text was the same in every run. The likely
+ * cause: z3-solver frees a context's objects from FinalizationRegistry callbacks on the main thread, whenever
+ * V8 collects them, also while a check runs on Z3's worker thread in that context. With a context per check the
+ * failure fell to 1 run in 10 (not explained yet); every failure seen was an unknown, never a wrong verdict.
+ * `releaseZ3` ends the worker threads so that a process (a test file, the CLI) can exit without `process.exit`.
  */
 import { init, killThreads } from 'z3-solver';
 import { QrobustError } from '../../core/errors.js';
@@ -60,8 +61,8 @@ export async function z3(): Promise<Z3Api> {
 }
 
 /**
- * Runs `fn` with a fresh context (see the header); counts it as one check and starts a fresh instance for the next call once
- * this one has served its quota. `abandon` ends this instance at once (a check that will not stop): its threads
+ * Runs `fn` with a fresh context (see the header); counts it as one check and starts a fresh instance for the
+ * next call once this one has served its quota. `abandon` ends this instance at once (a check that will not stop): its threads
  * are killed and the next call starts a fresh instance.
  */
 export async function withZ3Context<T>(fn: (ctx: Z3Context, api: Z3Api, abandon: () => Promise<void>) => Promise<T>): Promise<T> {
