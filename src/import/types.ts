@@ -51,7 +51,8 @@ export interface ImportedNetwork {
 
 /**
  * One weight layer of a dynamic-range ("hybrid") quantized source: integer weights, float activations that the
- * layer quantizes on the fly per example, an integer accumulator rescaled to float (TFLite's hybrid kernels).
+ * layer quantizes on the fly per example, an integer accumulator rescaled to float (TFLite's hybrid kernels,
+ * ONNX Runtime's dynamic quantization).
  */
 export interface DynamicRangeLayer {
   /** The graph node (conv2d/dense) and its position among the graph's conv2d/dense nodes. */
@@ -63,16 +64,25 @@ export interface DynamicRangeLayer {
   /** One per tensor, or one per output channel (the graph kernel's last axis). */
   readonly weightScale: readonly number[];
   readonly weightZeroPoint: readonly number[];
-  /** How the layer quantizes its float input: symmetric (±127, zero point 0) or asymmetric ([−128, 127]). */
-  readonly inputQuantization: 'symmetric' | 'asymmetric';
+  /** How the layer quantizes its float input at run time. */
+  readonly inputQuantization: DynamicInputQuantization;
   readonly inputBits: number;
 }
+
+/**
+ * A dynamic-range layer's input quantizer: TFLite's per-example `symmetric` (±127, zero point 0) or
+ * `asymmetric` ([−128, 127]) ones, or ONNX's `DynamicQuantizeLinear` (uint8 [0, 255] over the example's whole
+ * tensor, round half to even), which ONNX Runtime's dynamic quantization puts in front of `MatMulInteger` and
+ * `ConvInteger`.
+ */
+export type DynamicInputQuantization = 'symmetric' | 'asymmetric' | 'dynamic-quantize-linear';
+export const DYNAMIC_INPUT_QUANTIZATIONS: readonly DynamicInputQuantization[] = ['symmetric', 'asymmetric', 'dynamic-quantize-linear'];
 
 /** Dynamic-range quantization: serializable as it is into qrobust.json. */
 export interface DynamicRangeQuantization {
   readonly kind: 'dynamic-range';
   readonly version: 1;
-  /** The runtime whose kernels define the semantics (`tflite`). */
+  /** The runtime whose kernels define the semantics (`tflite` or `onnxruntime`). */
   readonly runtime: string;
   /** The quantized weight layers, in graph order; weight layers not listed compute in float. */
   readonly layers: readonly DynamicRangeLayer[];

@@ -16,10 +16,11 @@ import { buildLayersModel } from '../import/build-layers.js';
 import { detectModelFormat } from '../import/detect.js';
 import { importerFor } from '../import/importers.js';
 import { checkPreprocessing, frontEndOf, IDENTITY_PREPROCESSING } from '../import/preprocessing.js';
-import type { DeclaredPreprocessing, ImportedNetwork, InputLayout, ModelFormat } from '../import/types.js';
+import type { DeclaredPreprocessing, ImportedNetwork, InputLayout, ModelFormat, SourceQuantization } from '../import/types.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageDataset } from '../data/index.js';
 import { planFromStripped } from '../import/onnx-quant/plan.js';
+import { isDynamicallyQuantized, stripDynamicQuantization } from '../import/onnx-quant/dynamic.js';
 import { isQuantizedOnnx, stripQuantization, type StrippedModel } from '../import/onnx-quant/strip.js';
 import { classifierAccuracy } from '../models/classifier.js';
 import { evaluateAccuracy } from '../models/evaluate.js';
@@ -30,6 +31,7 @@ import { METADATA_FORMAT, METADATA_VERSION, readMetadata, type EvaluationRecord,
 import { readOnnxModel, writeOnnxModel } from '../onnx/codec.js';
 import type { RequantRounding } from '../quant/integer/fixed-point.js';
 import { fakeQuantClassifier, integerClassifier, type QuantizedModel } from '../quant/ptq.js';
+import { sourceQuantizedClassifier } from '../quant/hybrid/load-hybrid.js';
 import { saveQuantizedModel, type QuantizationRecord } from '../quant/quantized-dir.js';
 
 export interface ImportModelOptions {
@@ -90,11 +92,23 @@ interface QuantizedSource {
   readonly stripped: StrippedModel;
 }
 
-function splitQuantizedOnnx(file: string, bytes: Uint8Array): { bytes: Uint8Array; quantized: QuantizedSource | null } {
+interface SplitOnnx {
+  readonly bytes: Uint8Array;
+  /** Static quantization (QDQ, QOperator): a quantized model directory. */
+  readonly quantized: QuantizedSource | null;
+  /** Dynamic quantization: a float model directory with the run-time record. */
+  readonly dynamic: SourceQuantization | null;
+}
+
+function splitQuantizedOnnx(file: string, bytes: Uint8Array): SplitOnnx {
   const model = readOnnxModel(bytes, file);
-  if (!isQuantizedOnnx(model)) return { bytes, quantized: null };
+  if (isDynamicallyQuantized(model)) {
+    const { float, layers } = stripDynamicQuantization(model, file);
+    return { bytes: writeOnnxModel(float), quantized: null, dynamic: { kind: 'dynamic-range', version: 1, runtime: 'onnxruntime', layers } };
+  }
+  if (!isQuantizedOnnx(model)) return { bytes, quantized: null, dynamic: null };
   const stripped = stripQuantization(model, file);
-  return { bytes: writeOnnxModel(stripped.float), quantized: { stripped } };
+  return { bytes: writeOnnxModel(stripped.float), quantized: { stripped }, dynamic: null };
 }
 
 /**
@@ -112,7 +126,7 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
   });
   const channels = test.shape[2];
   const preprocessing = checkPreprocessing({ ...IDENTITY_PREPROCESSING, ...o.preprocessing }, channels);
-  const split = format === 'onnx' ? splitQuantizedOnnx(o.file, bytes) : { bytes, quantized: null };
+  const split: SplitOnnx = format === 'onnx' ? splitQuantizedOnnx(o.file, bytes) : { bytes, quantized: null, dynamic: null };
   const importer = await importerFor(format, o.file);
   const imported: ImportedNetwork = await importer({
     file: o.file,
@@ -122,6 +136,7 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
     ...(o.layout !== undefined ? { layout: o.layout } : {}),
     ...(o.arch !== undefined ? { arch: o.arch } : {}),
   });
+  const sourceQuantization = imported.sourceQuantization ?? split.dynamic ?? undefined;
   const front = frontEndOf(preprocessing);
   const model = buildLayersModel(imported.graph, front);
   try {
@@ -140,7 +155,7 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
       gzipped,
       layout: imported.layout,
       preprocessing,
-      details: { ...imported.details, ...(split.quantized ? { quantization: split.quantized.stripped.form } : {}) },
+      details: { ...imported.details, ...(split.quantized ? { quantization: split.quantized.stripped.form } : split.dynamic ? { quantization: 'dynamic' } : {}) },
     };
     const meta: ModelMetadata = {
       format: METADATA_FORMAT,
@@ -153,8 +168,9 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
       preprocessing: { inputRange: [0, 1], mean: front?.mean ?? [0], std: front?.std ?? [1], layout: 'NHWC' },
       seed: o.seed ?? 0,
       source,
-      // A dynamic-range or full-integer source (TFLite): its deployed semantics, read back by loadClassifier.
-      ...(imported.sourceQuantization ? { sourceQuantization: imported.sourceQuantization } : {}),
+      // A dynamic-range or full-integer source (TFLite, ONNX Runtime's dynamic quantization): its deployed
+      // semantics, read back by loadClassifier.
+      ...(sourceQuantization ? { sourceQuantization } : {}),
       versions: versions(),
       createdAt: new Date().toISOString(),
     };
@@ -164,12 +180,22 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
       const q = await saveImportedQuantized(o.out, model, meta, split.quantized.stripped, o.file, source.sha256, test);
       return { dir: o.out, source, testAccuracy: q.testAccuracy, meta: q.meta, quantized: q.record };
     }
-    const testAccuracy = evaluationOf(evaluateAccuracy(model, test), test);
+    const testAccuracy = evaluationOf(sourceQuantization ? deployedAccuracy(model, sourceQuantization, test) : evaluateAccuracy(model, test), test);
     const floatMeta: ModelMetadata = { ...meta, testAccuracy };
     await saveModel(o.out, model, floatMeta);
     return { dir: o.out, source, testAccuracy, meta: floatMeta, quantized: null };
   } finally {
     model.dispose();
+  }
+}
+
+/** The accuracy of a source's own run-time quantization (the deployed path). */
+function deployedAccuracy(model: tfl.LayersModel, record: SourceQuantization, test: ImageDataset): AccuracyResult {
+  const classifier = sourceQuantizedClassifier(graphFromModel(model), record, { integer: true });
+  try {
+    return classifierAccuracy(classifier, test);
+  } finally {
+    classifier.dispose();
   }
 }
 

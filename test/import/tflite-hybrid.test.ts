@@ -162,7 +162,7 @@ test('the hybrid dense kernel against a float64 brute force of its definition (s
   const inSize = 40;
   const units = 6;
   const batch = 3;
-  const weights = Int8Array.from(randomInts(rng, inSize * units, -127, 127));
+  const weights = Int16Array.from(randomInts(rng, inSize * units, -127, 127));
   const bias = randomArray(rng, units, 0.5);
   const x = randomArray(rng, batch * inSize, 2);
   x.fill(0, inSize, 2 * inSize); // an all-zero row gives the bias

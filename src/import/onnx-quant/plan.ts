@@ -15,7 +15,7 @@ import type { QuantSpec } from '../../quant/spec.js';
 import type { OnnxGrid, QuantizedConstant, StrippedModel } from './strip.js';
 
 /** A Conv, Gemm or MatMul with a constant weight, in the float model. */
-interface WeightOp {
+export interface WeightOp {
   readonly node: OnnxNode;
   readonly weight: string;
   readonly bias: string | null;
@@ -26,7 +26,8 @@ interface WeightOp {
 /** Shape-only and order-preserving ops a grid passes through unchanged (codes are moved, not recomputed). */
 const GRID_PRESERVING = new Set(['Identity', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Transpose', 'MaxPool', 'Dropout', 'Relu']);
 
-function weightOps(model: OnnxModel, isConst: (name: string) => boolean): WeightOp[] {
+/** The weight operators of a float model in node order: the order of the weight layers its import builds. */
+export function weightOps(model: OnnxModel, isConst: (name: string) => boolean): WeightOp[] {
   const out: WeightOp[] = [];
   for (const node of model.graph.nodes) {
     const [x, w, b] = node.inputs;

@@ -10,7 +10,7 @@
  *   int32 on the grid s_x·s_w, is dequantized too), with their input and output grids recorded.
  * - `MaxPool` on codes is kept: it commutes with the monotone dequantization.
  * Anything quantized that the integer path cannot hold (QLinearAdd and the other com.microsoft operators,
- * dynamic quantization's `DynamicQuantizeLinear`/`ConvInteger`/`MatMulInteger`) is refused in one line.
+ * `ConvInteger`/`MatMulInteger` outside dynamic quantization, which `dynamic.ts` reads) is refused in one line.
  *
  * uint8 grids are stored as the equivalent int8 grids (zero point − 128): the real values, the rounding and
  * the saturation are the same, the codes are shifted by 128.
@@ -48,9 +48,9 @@ export interface StrippedModel {
 
 const QUANTIZATION_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul']);
 const REFUSED: Readonly<Record<string, string>> = {
-  DynamicQuantizeLinear: 'dynamic quantization (DynamicQuantizeLinear) is not supported yet',
-  ConvInteger: 'dynamic quantization (ConvInteger) is not supported yet',
-  MatMulInteger: 'dynamic quantization (MatMulInteger) is not supported yet',
+  DynamicQuantizeLinear: 'static and dynamic quantization in one model are not supported',
+  ConvInteger: 'ConvInteger is supported only behind DynamicQuantizeLinear (dynamic quantization)',
+  MatMulInteger: 'MatMulInteger is supported only behind DynamicQuantizeLinear (dynamic quantization)',
 };
 
 /** True when the model holds any quantization operator. */

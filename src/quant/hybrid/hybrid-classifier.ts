@@ -2,16 +2,18 @@
  * The deployed semantics of a dynamic-range ("hybrid") quantized network as a `Classifier`: a layer graph run on
  * the host, each recorded dense layer with TFLite's hybrid kernel (`hybrid-dense.ts`), every other step in
  * float32. Not differentiable (`gradientMode: 'none'`); `hybridFakeQuantClassifier` is its differentiable
- * counterpart. Covers dense networks (normalize, flatten, dense, ReLU), which is what TFLite's hybrid
- * FULLY_CONNECTED kernel runs; hybrid convolutions are not executed.
+ * counterpart. Runs normalize, flatten, ReLU, max pooling, dense (TFLite's hybrid FULLY_CONNECTED, ONNX Runtime's
+ * MatMulInteger) and conv2d (ONNX Runtime's ConvInteger; TFLite's hybrid CONV_2D is not executed), and float
+ * dense and conv layers between them (`float-kernels.ts`).
  */
 import { tf } from '../../backend/tf.js';
-import { QrobustError } from '../../core/errors.js';
 import type { DynamicRangeQuantization } from '../../import/types.js';
 import type { Classifier } from '../../models/classifier.js';
-import type { DenseStep, LayerGraph, LayerStep, NormalizeStep } from '../../models/graph.js';
+import type { DenseStep, LayerGraph, LayerStep, MaxPoolStep, NormalizeStep } from '../../models/graph.js';
+import { floatConv, floatConvForward, floatDense, maxPoolForward, type FloatConv } from './float-kernels.js';
+import { hybridConvForward, type HybridConvLayer } from './hybrid-conv.js';
 import { checkHybridLayer, hybridDenseForward, type HybridDenseLayer } from './hybrid-dense.js';
-import { hybridDenseLayer, layersByStep } from './record.js';
+import { hybridConvLayer, hybridDenseLayer, layersByStep } from './record.js';
 
 const f32 = Math.fround;
 
@@ -25,8 +27,11 @@ type HostStep =
   | { readonly kind: 'normalize'; readonly mean: Float32Array; readonly invStd: Float32Array }
   | { readonly kind: 'relu' }
   | { readonly kind: 'flatten' }
+  | { readonly kind: 'maxPool'; readonly step: MaxPoolStep }
   | { readonly kind: 'hybrid'; readonly layer: HybridDenseLayer }
-  | { readonly kind: 'dense'; readonly step: DenseStep };
+  | { readonly kind: 'hybridConv'; readonly layer: HybridConvLayer }
+  | { readonly kind: 'dense'; readonly step: DenseStep }
+  | { readonly kind: 'conv'; readonly conv: FloatConv };
 
 function normalizeStep(s: NormalizeStep): HostStep {
   return { kind: 'normalize', mean: Float32Array.from(s.mean), invStd: Float32Array.from(s.std.map((v) => 1 / v)) };
@@ -39,6 +44,11 @@ function hostSteps(graph: LayerGraph, record: DynamicRangeQuantization): HostSte
       case 'normalize': return normalizeStep(s);
       case 'relu': return { kind: 'relu' };
       case 'flatten': return { kind: 'flatten' };
+      case 'maxPool': return { kind: 'maxPool', step: s };
+      case 'conv2d': {
+        const l = recorded.get(i);
+        return l ? { kind: 'hybridConv', layer: hybridConvLayer(s, l) } : { kind: 'conv', conv: floatConv(s) };
+      }
       case 'dense': {
         const l = recorded.get(i);
         if (!l) return { kind: 'dense', step: s };
@@ -46,25 +56,8 @@ function hostSteps(graph: LayerGraph, record: DynamicRangeQuantization): HostSte
         checkHybridLayer(layer, l.node);
         return { kind: 'hybrid', layer };
       }
-      default:
-        throw new QrobustError('not_integer_executable', `step '${s.name}' (${s.kind}): the hybrid executor runs dense networks only`);
     }
   });
-}
-
-/** Float32 dense layer (TFLite's float FULLY_CONNECTED: bias + Σ w·x, then the activation). */
-function floatDense(s: DenseStep, x: Float32Array, batch: number): Float32Array {
-  const [inSize, units] = s.kernelShape;
-  const out = new Float32Array(batch * units);
-  for (let b = 0; b < batch; b++) {
-    for (let o = 0; o < units; o++) {
-      let acc = 0;
-      for (let i = 0; i < inSize; i++) acc += s.kernel[i * units + o]! * x[b * inSize + i]!;
-      const v = f32(s.bias[o]! + acc);
-      out[b * units + o] = s.activation === 'relu' && v < 0 ? 0 : v;
-    }
-  }
-  return out;
 }
 
 function runStep(step: HostStep, x: Float32Array, batch: number): Float32Array {
@@ -80,8 +73,11 @@ function runStep(step: HostStep, x: Float32Array, batch: number): Float32Array {
     }
     case 'relu': return x.map((v) => (v < 0 ? 0 : v));
     case 'flatten': return x;
+    case 'maxPool': return maxPoolForward(step.step, x, batch);
     case 'hybrid': return hybridDenseForward(step.layer, x, batch);
+    case 'hybridConv': return hybridConvForward(step.layer, x, batch);
     case 'dense': return floatDense(step.step, x, batch);
+    case 'conv': return floatConvForward(step.conv, x, batch);
   }
 }
 
@@ -113,7 +109,7 @@ class HybridClassifier implements Classifier {
 /**
  * The deployed (integer-accumulating) classifier of a layer graph whose dense steps hold dequantized weights.
  * @throws QrobustError('weights_mismatch') when the weights do not fit the record,
- *   QrobustError('not_integer_executable') for steps other than normalize, flatten, dense and ReLU.
+ *   QrobustError('not_integer_executable') for a recorded TFLite convolution.
  */
 export function hybridClassifier(graph: LayerGraph, record: DynamicRangeQuantization, options: HybridClassifierOptions = {}): Classifier {
   const steps = hostSteps(graph, record);

@@ -1,17 +1,16 @@
 /**
  * The differentiable counterpart of the hybrid classifier: the layer graph as TF.js ops with the dequantized
- * weights (exactly the integer codes times their scales) and, in front of every recorded dense layer, the
- * row-wise dynamic input quantizer (`dynamic-fake-quant.ts`) with a straight-through (`ste`) or true (`exact`,
- * zero) gradient. It differs from the deployed path only by float32 summation order.
+ * weights (exactly the integer codes times their scales) and, in front of every recorded dense or conv layer,
+ * the per-example dynamic input quantizer (`dynamic-fake-quant.ts`) with a straight-through (`ste`) or true
+ * (`exact`, zero) gradient. It differs from the deployed path only by float32 summation order.
  */
 import { tf } from '../../backend/tf.js';
-import { QrobustError } from '../../core/errors.js';
 import type { DynamicRangeLayer, DynamicRangeQuantization } from '../../import/types.js';
 import type { Classifier } from '../../models/classifier.js';
-import type { LayerGraph } from '../../models/graph.js';
+import type { LayerGraph, Padding } from '../../models/graph.js';
 import type { QuantGradient } from '../fake-quant.js';
 import { dynamicFakeQuant } from './dynamic-fake-quant.js';
-import { hybridDenseLayer, layersByStep } from './record.js';
+import { hybridConvLayer, hybridDenseLayer, layersByStep } from './record.js';
 
 export interface HybridFakeQuantOptions {
   /** Gradient through the input quantizers (default 'ste'). */
@@ -24,7 +23,12 @@ type OpStep =
   | { readonly kind: 'normalize'; readonly mean: tf.Tensor; readonly invStd: tf.Tensor }
   | { readonly kind: 'relu' }
   | { readonly kind: 'flatten' }
-  | { readonly kind: 'dense'; readonly kernel: tf.Tensor2D; readonly bias: tf.Tensor1D; readonly relu: boolean; readonly input: DynamicRangeLayer | undefined };
+  | { readonly kind: 'maxPool'; readonly pool: [number, number]; readonly strides: [number, number]; readonly padding: Padding }
+  | { readonly kind: 'dense'; readonly kernel: tf.Tensor2D; readonly bias: tf.Tensor1D; readonly relu: boolean; readonly input: DynamicRangeLayer | undefined }
+  | {
+      readonly kind: 'conv2d'; readonly kernel: tf.Tensor4D; readonly bias: tf.Tensor1D; readonly relu: boolean; readonly input: DynamicRangeLayer | undefined;
+      readonly strides: [number, number]; readonly padding: Padding;
+    };
 
 function opSteps(graph: LayerGraph, record: DynamicRangeQuantization): OpStep[] {
   const recorded = layersByStep(graph, record.layers);
@@ -45,8 +49,18 @@ function opSteps(graph: LayerGraph, record: DynamicRangeQuantization): OpStep[] 
           out.push({ kind: 'dense', kernel: tf.tensor2d(s.kernel, [...s.kernelShape]), bias: tf.tensor1d(s.bias), relu: s.activation === 'relu', input: l });
           return;
         }
-        default:
-          throw new QrobustError('not_integer_executable', `step '${s.name}' (${s.kind}): the hybrid executor runs dense networks only`);
+        case 'maxPool':
+          out.push({ kind: 'maxPool', pool: [...s.poolSize], strides: [...s.strides], padding: s.padding });
+          return;
+        case 'conv2d': {
+          const l = recorded.get(i);
+          if (l) hybridConvLayer(s, l);
+          out.push({
+            kind: 'conv2d', kernel: tf.tensor4d(s.kernel, [...s.kernelShape]), bias: tf.tensor1d(s.bias), relu: s.activation === 'relu', input: l,
+            strides: [...s.strides], padding: s.padding,
+          });
+          return;
+        }
       }
     });
   } catch (e) {
@@ -59,7 +73,7 @@ function opSteps(graph: LayerGraph, record: DynamicRangeQuantization): OpStep[] 
 function disposeSteps(steps: readonly OpStep[]): void {
   for (const s of steps) {
     if (s.kind === 'normalize') tf.dispose([s.mean, s.invStd]);
-    if (s.kind === 'dense') tf.dispose([s.kernel, s.bias]);
+    if (s.kind === 'dense' || s.kind === 'conv2d') tf.dispose([s.kernel, s.bias]);
   }
 }
 
@@ -91,6 +105,13 @@ class HybridFakeQuantClassifier implements Classifier {
           case 'dense': {
             const input = s.input ? dynamicFakeQuant(v as tf.Tensor2D, s.input.inputQuantization, this.gradient) : v;
             const y = tf.add(tf.matMul(input as tf.Tensor2D, s.kernel), s.bias);
+            v = s.relu ? tf.relu(y) : y;
+            break;
+          }
+          case 'maxPool': v = tf.maxPool(v as tf.Tensor4D, s.pool, s.strides, s.padding); break;
+          case 'conv2d': {
+            const input = s.input ? tf.reshape(dynamicFakeQuant(tf.reshape(v, [v.shape[0]!, -1]), s.input.inputQuantization, this.gradient), v.shape) : v;
+            const y = tf.add(tf.conv2d(input as tf.Tensor4D, s.kernel, s.strides, s.padding), s.bias);
             v = s.relu ? tf.relu(y) : y;
             break;
           }

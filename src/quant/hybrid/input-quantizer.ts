@@ -12,7 +12,7 @@
  *   clamped to [−128, 127] and rounded; codes are round(zp + x · (1 / scale)) clamped to [−128, 127]. A row
  *   that is all zeros gets scale 0 and zero point 0 (all codes 0).
  */
-import { roundHalfAway } from '../rounding.js';
+import { roundHalfAway, roundHalfEven } from '../rounding.js';
 
 const f32 = Math.fround;
 
@@ -28,7 +28,7 @@ function rowMinMax(x: Float32Array): [number, number] {
 }
 
 /** Quantizes `x` into `out` (same length) symmetrically; returns the row's scale (float32). */
-export function quantizeRowSymmetric(x: Float32Array, out: Int8Array): number {
+export function quantizeRowSymmetric(x: Float32Array, out: Int8Array | Int16Array): number {
   const [lo, hi] = rowMinMax(x);
   const range = Math.max(Math.abs(lo), Math.abs(hi));
   if (range === 0) {
@@ -50,7 +50,7 @@ export interface AsymmetricRow {
 }
 
 /** Quantizes `x` into `out` (same length) asymmetrically; returns the row's scale and zero point. */
-export function quantizeRowAsymmetric(x: Float32Array, out: Int8Array): AsymmetricRow {
+export function quantizeRowAsymmetric(x: Float32Array, out: Int8Array | Int16Array): AsymmetricRow {
   const [lo, hi] = rowMinMax(x);
   const rmin = Math.min(0, lo);
   const rmax = Math.max(0, hi);
@@ -72,6 +72,27 @@ export function quantizeRowAsymmetric(x: Float32Array, out: Int8Array): Asymmetr
   for (let i = 0; i < x.length; i++) {
     const q = roundHalfAway(f32(zeroPoint + f32(x[i]! * inv)));
     out[i] = q > 127 ? 127 : q < -128 ? -128 : q;
+  }
+  return { scale, zeroPoint };
+}
+
+/**
+ * ONNX's `DynamicQuantizeLinear` over one example's whole tensor, in ONNX Runtime's float32 arithmetic
+ * (onnxruntime/core/providers/cpu/quantization: the min-max parameters, then MLAS's QuantizeLinear): the range
+ * [min(0, min), max(0, max)] is mapped to [0, 255]; scale = (rmax − rmin) / 255 in float32 (1 when the range is
+ * empty); zero point = round half to even of clamp(−rmin / scale, 0, 255); codes = clamp(round half to even of
+ * x / scale, in float32, plus the zero point, 0, 255). Writes uint8 codes into `out`.
+ */
+export function quantizeDynamicLinear(x: Float32Array, out: Int16Array): AsymmetricRow {
+  const [lo, hi] = rowMinMax(x);
+  const rmin = Math.min(0, lo);
+  const rmax = Math.max(0, hi);
+  const scale = rmax === rmin ? 1 : f32(f32(rmax - rmin) / 255);
+  const initial = f32(0 - f32(rmin / scale));
+  const zeroPoint = roundHalfEven(initial < 0 ? 0 : initial > 255 ? 255 : initial);
+  for (let i = 0; i < x.length; i++) {
+    const q = roundHalfEven(f32(x[i]! / scale)) + zeroPoint;
+    out[i] = q < 0 ? 0 : q > 255 ? 255 : q;
   }
   return { scale, zeroPoint };
 }

@@ -5,11 +5,12 @@
  * dequantized weights; the integer codes are recovered from it and must reproduce it exactly.
  */
 import { QrobustError } from '../../core/errors.js';
-import type { DynamicRangeLayer, FullIntegerLayer, SourceQuantization, TensorGrid } from '../../import/types.js';
-import { isWeightStep, type DenseStep, type LayerGraph } from '../../models/graph.js';
+import { DYNAMIC_INPUT_QUANTIZATIONS, type DynamicRangeLayer, type FullIntegerLayer, type SourceQuantization, type TensorGrid } from '../../import/types.js';
+import { isWeightStep, padBefore, type Conv2DStep, type DenseStep, type LayerGraph } from '../../models/graph.js';
 import type { ModelMetadata } from '../../models/metadata.js';
 import { roundHalfAway } from '../rounding.js';
-import type { HybridDenseLayer } from './hybrid-dense.js';
+import type { HybridConvLayer } from './hybrid-conv.js';
+import type { HybridActivation, HybridDenseLayer } from './hybrid-dense.js';
 
 /** The `qrobust.json` field that holds a source's run-time quantization. */
 export const SOURCE_QUANTIZATION_FIELD = 'sourceQuantization';
@@ -36,7 +37,7 @@ function checkDynamicLayer(l: Partial<DynamicRangeLayer>, i: number, where: stri
   checkScales(l, i, where);
   if (l.inputBits !== 8) throw bad(where, `layer ${i}: only 8-bit inputs are supported`);
   if (!numbers(l.weightZeroPoint) || l.weightZeroPoint.length !== l.weightScale!.length) throw bad(where, `layer ${i}: weightZeroPoint must match weightScale`);
-  if (l.inputQuantization !== 'symmetric' && l.inputQuantization !== 'asymmetric') throw bad(where, `layer ${i}: inputQuantization must be symmetric or asymmetric`);
+  if (!DYNAMIC_INPUT_QUANTIZATIONS.includes(l.inputQuantization!)) throw bad(where, `layer ${i}: inputQuantization must be one of ${DYNAMIC_INPUT_QUANTIZATIONS.join(', ')}`);
   return l as DynamicRangeLayer;
 }
 
@@ -92,29 +93,74 @@ export function layersByStep<L extends { readonly node: string; readonly weightI
 }
 
 /**
- * The integer form of a dense step: codes `round(w / scale) + zp`, which must give back every float weight
- * exactly (`(q − zp) · scale` in float32) and fit in int8.
- * @throws QrobustError('weights_mismatch') when the float weights are not on the recorded grid,
- *   QrobustError('not_integer_executable') for a nonzero weight zero point (TFLite's int8 hybrid weights are symmetric).
+ * A weight kernel `[..., out]` (output channel last) as integer codes minus their zero point, `[out][rest]`:
+ * `round(w / scale)` must give back every float weight exactly (`(q − zp) · scale` in float32), and the code
+ * `q` must fit in int8. TFLite's hybrid weights are symmetric (zero point 0); ONNX Runtime's may have one.
+ * @throws QrobustError('weights_mismatch') when a weight is not on the recorded grid,
+ *   QrobustError('not_integer_executable') for a nonzero zero point in a TFLite record.
+ */
+function weightOffsets(kernel: Float32Array, units: number, l: DynamicRangeLayer, step: string): { weights: Int16Array; weightScale: Float32Array } {
+  const channels = l.weightScale.length;
+  if (channels !== 1 && channels !== units) throw new QrobustError('weights_mismatch', `hybrid layer '${l.node}': ${channels} weight scales for ${units} output units`);
+  if (l.inputQuantization !== 'dynamic-quantize-linear' && l.weightZeroPoint.some((z) => z !== 0)) {
+    throw new QrobustError('not_integer_executable', `hybrid layer '${l.node}': weight zero points must be 0 (symmetric int8 weights)`);
+  }
+  const weightScale = Float32Array.from(l.weightScale);
+  const rest = kernel.length / units;
+  const weights = new Int16Array(kernel.length);
+  for (let i = 0; i < rest; i++) {
+    for (let o = 0; o < units; o++) {
+      const w = kernel[i * units + o]!;
+      const c = channels === 1 ? 0 : o;
+      const s = weightScale[c]!;
+      const offset = roundHalfAway(w / s);
+      const code = offset + l.weightZeroPoint[c]!;
+      if (code < -128 || code > 127 || Math.fround(offset * s) !== w) {
+        throw new QrobustError('weights_mismatch', `hybrid layer '${l.node}' (step '${step}'): weight [${i},${o}] = ${w} is not on the int8 grid of scale ${s}`);
+      }
+      weights[o * rest + i] = offset;
+    }
+  }
+  return { weights, weightScale };
+}
+
+function hybridActivation(step: DenseStep | Conv2DStep): HybridActivation {
+  return step.activation === 'relu' ? { kind: 'relu' } : { kind: 'linear' };
+}
+
+/**
+ * The integer form of a dense step (see `weightOffsets`).
+ * @throws like `weightOffsets`.
  */
 export function hybridDenseLayer(step: DenseStep, l: DynamicRangeLayer): HybridDenseLayer {
   const [inSize, units] = step.kernelShape;
-  const channels = l.weightScale.length;
-  if (channels !== 1 && channels !== units) throw new QrobustError('weights_mismatch', `hybrid layer '${l.node}': ${channels} weight scales for ${units} output units`);
-  if (l.weightZeroPoint.some((z) => z !== 0)) throw new QrobustError('not_integer_executable', `hybrid layer '${l.node}': weight zero points must be 0 (symmetric int8 weights)`);
-  const weightScale = Float32Array.from(l.weightScale);
-  const weights = new Int8Array(inSize * units);
-  for (let i = 0; i < inSize; i++) {
-    for (let o = 0; o < units; o++) {
-      const w = step.kernel[i * units + o]!;
-      const s = weightScale[channels === 1 ? 0 : o]!;
-      const q = roundHalfAway(w / s);
-      if (q < -128 || q > 127 || Math.fround(q * s) !== w) {
-        throw new QrobustError('weights_mismatch', `hybrid layer '${l.node}' (step '${step.name}'): weight [${i},${o}] = ${w} is not on the int8 grid of scale ${s}`);
-      }
-      weights[o * inSize + i] = q;
-    }
+  const { weights, weightScale } = weightOffsets(step.kernel, units, l, step.name);
+  return { inSize, units, weights, weightScale, bias: step.bias, activation: hybridActivation(step), inputQuantization: l.inputQuantization };
+}
+
+/**
+ * The integer form of a conv2d step. Only ONNX Runtime's `ConvInteger` semantics is executed: TFLite's hybrid
+ * CONV_2D is refused at import.
+ * @throws like `weightOffsets`, and QrobustError('not_integer_executable') for a TFLite input quantizer.
+ */
+export function hybridConvLayer(step: Conv2DStep, l: DynamicRangeLayer): HybridConvLayer {
+  if (l.inputQuantization !== 'dynamic-quantize-linear') {
+    throw new QrobustError('not_integer_executable', `hybrid layer '${l.node}': only ONNX Runtime's dynamically quantized convolutions are executed`);
   }
-  const activation = step.activation === 'relu' ? ({ kind: 'relu' } as const) : ({ kind: 'linear' } as const);
-  return { inSize, units, weights, weightScale, bias: step.bias, activation, inputQuantization: l.inputQuantization };
+  const [kh, kw, , co] = step.kernelShape;
+  const [h, w] = step.inputShape as [number, number, number];
+  const { weights, weightScale } = weightOffsets(step.kernel, co, l, step.name);
+  return {
+    inShape: step.inputShape as [number, number, number],
+    outShape: step.outputShape as [number, number, number],
+    kernel: [kh, kw],
+    strides: step.strides,
+    padTop: padBefore(h, kh, step.strides[0], step.padding),
+    padLeft: padBefore(w, kw, step.strides[1], step.padding),
+    weights,
+    weightScale,
+    bias: step.bias,
+    activation: hybridActivation(step),
+    inputQuantization: l.inputQuantization,
+  };
 }
