@@ -19,6 +19,7 @@ import { packageVersion, versions } from '../core/versions.js';
 import { describeDataset, loadDataset, type DatasetDescription } from '../data/index.js';
 import type { Classifier } from '../models/classifier.js';
 import { argmax } from '../models/prediction.js';
+import { sourceQuantizationOf } from '../quant/hybrid/record.js';
 import type { RequantRounding } from '../quant/integer/fixed-point.js';
 import { dequantizeOutput, runIntegerProgram } from '../quant/integer/kernels.js';
 import type { IntegerProgram } from '../quant/integer/program.js';
@@ -122,6 +123,17 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
   if (!quantized && o.semantics) {
     probe.classifier.dispose();
     throw new QrobustError('invalid_option', `${o.dir} is a full-precision model; --semantics applies to quantized models only`);
+  }
+  const sourceQuantization = sourceQuantizationOf(meta, o.dir);
+  if (sourceQuantization?.kind === 'dynamic-range') {
+    // Neither the integer program nor the fake-quant IR can hold a quantizer whose grid depends on the input.
+    probe.classifier.dispose();
+    throw new QrobustError('not_integer_executable', `${o.dir}: dynamic-range quantization (inputs quantized at run time with their own range) cannot be verified yet; verify the float model it was quantized from`);
+  }
+  if (sourceQuantization && o.semantics === 'fake-quant') {
+    // The directory's IR is its float graph: it holds none of the source's quantizers.
+    probe.classifier.dispose();
+    throw new QrobustError('invalid_option', `${o.dir}: an imported integer network verifies in its integer semantics only (leave out --semantics fake-quant)`);
   }
   const semantics: Semantics = quantized ? (o.semantics ?? 'integer') : 'float';
   const classifier: Classifier = probe.classifier;
