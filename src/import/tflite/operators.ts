@@ -91,7 +91,7 @@ function emit(s: ConversionState, op: TfliteOperator, name: string, graphOp: Gra
 }
 
 /** Records a layer whose int8 weights meet a float input: TFLite runs it with its hybrid kernel. */
-function recordHybrid(s: ConversionState, op: TfliteOperator, node: string, outAxis: number, asymmetric: boolean): void {
+function recordHybrid(s: ConversionState, op: TfliteOperator, node: string, outAxis: number, asymmetric: (perChannel: boolean) => boolean): void {
   const inputType = tensor(s, op.inputs[0]!).type;
   const weights = tensor(s, op.inputs[1]!); // as the operator reads it (a DEQUANTIZE in front makes it float)
   const q = weights.quantization;
@@ -106,7 +106,7 @@ function recordHybrid(s: ConversionState, op: TfliteOperator, node: string, outA
     weightBits: 8,
     weightScale: [...q.scale],
     weightZeroPoint: q.scale.map((_, c) => (q.zeroPoint.length === 0 ? 0 : (q.zeroPoint[c] ?? q.zeroPoint[0]!))),
-    inputQuantization: asymmetric ? 'asymmetric' : 'symmetric',
+    inputQuantization: asymmetric(q.scale.length > 1) ? 'asymmetric' : 'symmetric',
     inputBits: 8,
   });
 }
@@ -145,7 +145,7 @@ function fullyConnected(s: ConversionState, op: TfliteOperator): void {
   for (let o = 0; o < units; o++) for (let i = 0; i < inSize; i++) kernel[i * units + o] = values[o * inSize + i]!;
   const name = nodeName(op);
   const activation = fusedActivation(s, op, op.options.fusedActivation);
-  recordHybrid(s, op, name, 0, op.options.asymmetricQuantizeInputs);
+  recordHybrid(s, op, name, 0, () => op.options.asymmetricQuantizeInputs);
   recordInteger(s, op, name, 0);
   emit(s, op, name, { kind: 'dense', kernel, kernelShape: [inSize, units], bias: optionalBias(s, op, units), activation }, [x.node], [units]);
   s.weightNodes++;
@@ -191,7 +191,9 @@ function conv2d(s: ConversionState, op: TfliteOperator, depthwise: boolean): voi
   const [kh, kw, , co] = kernelShape;
   const name = nodeName(op);
   const activation = fusedActivation(s, op, o.fusedActivation);
-  recordHybrid(s, op, name, depthwise ? 3 : 0, false);
+  // TFLite's hybrid CONV_2D quantizes its inputs asymmetrically with per-channel weights (EvalHybridPerChannel),
+  // symmetrically with per-tensor ones (EvalHybrid).
+  recordHybrid(s, op, name, depthwise ? 3 : 0, (perChannel) => perChannel);
   recordInteger(s, op, name, depthwise ? 3 : 0);
   const shape = [outSize(h, kh, o.strides[0], o.dilations[0], o.padding), outSize(wIn, kw, o.strides[1], o.dilations[1], o.padding), co];
   const graphOp: GraphOp = {

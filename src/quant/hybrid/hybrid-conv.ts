@@ -1,12 +1,22 @@
 /**
- * One dynamically quantized convolution as ONNX Runtime computes `DynamicQuantizeLinear → ConvInteger → Cast →
- * Mul(s_x·s_w) → bias Add`: the example's whole input is quantized to uint8 (`input-quantizer.ts`), the
- * products (q_x − zp_x)·(q_w − zp_w) are summed exactly in int32 (padding holds the zero point, so it adds
- * nothing), and the sum is rescaled to float32 and added to the bias as for a hybrid dense layer
- * (`rescaleHybrid`). NHWC, one example at a time; strides and TF-style padding as the layer graph holds them.
+ * One dynamically quantized convolution: the example's whole input is quantized on the fly
+ * (`input-quantizer.ts`), the products (q_x − zp_x)·(q_w − zp_w) are summed exactly in int32 (padding adds
+ * nothing: it holds the zero point, or is skipped), and the sum is rescaled to float32 and added to the bias.
+ * NHWC, one example at a time; strides and TF-style padding as the layer graph holds them.
+ *
+ * - ONNX Runtime (`DynamicQuantizeLinear → ConvInteger → Cast → Mul(s_x·s_w) → bias Add`) and TFLite's hybrid
+ *   CONV_2D with per-tensor weights (conv.cc EvalHybrid: symmetric inputs) rescale as a hybrid dense layer
+ *   does: bias + acc · f32(s_x · s_w) (`rescaleHybrid`).
+ * - TFLite's hybrid CONV_2D with per-channel weights (EvalHybridPerChannel: asymmetric inputs) follows the
+ *   reference kernel (reference/conv.h HybridConvPerChannel): (acc · s_w[c]) · s_x, then + bias, each step in
+ *   float32. TFLite's interpreter (its default XNNPACK delegate) rounds this path in another order: measured,
+ *   45 of 64 outputs bit-equal and at most 1.2 float32 ulps apart on the test fixture, at most 10 ulps on
+ *   random 6×6 convolutions; the per-tensor path is bit-equal to it.
  */
 import type { DynamicInputQuantization } from '../../import/types.js';
-import { quantizeHybridInput, rescaleHybrid, type HybridActivation } from './hybrid-dense.js';
+import { activate, quantizeHybridInput, rescaleHybrid, type HybridActivation } from './hybrid-dense.js';
+
+const f32 = Math.fround;
 
 export interface HybridConvLayer extends WindowGeometry {
   /** Weight codes minus their zero point, `[co][kh·kw·ci]`. */
@@ -76,8 +86,11 @@ export function hybridConvForward(layer: HybridConvLayer, x: Float32Array, batch
     const q = quantizeHybridInput(layer.inputQuantization, x.subarray(b * inSize, (b + 1) * inSize), codes);
     for (let i = 0; i < inSize; i++) offsets[i] = codes[i]! - q.zeroPoint;
     const base = b * outSize;
+    const perChannelReference = layer.inputQuantization === 'asymmetric';
     convolve(layer, offsets, layer.weights, co, (acc, c, o) => {
-      out[base + o] = rescaleHybrid(acc | 0, c, q.scale, layer.weightScale, layer.bias, layer.activation);
+      out[base + o] = perChannelReference
+        ? activate(layer.activation, f32(f32(f32(f32(acc | 0) * layer.weightScale[layer.weightScale.length > 1 ? c : 0]!) * q.scale) + layer.bias[c]!))
+        : rescaleHybrid(acc | 0, c, q.scale, layer.weightScale, layer.bias, layer.activation);
     });
   }
   return out;

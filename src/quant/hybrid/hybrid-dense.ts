@@ -43,7 +43,8 @@ function rowSums(layer: HybridDenseLayer): Int32Array {
   return sums;
 }
 
-function activate(a: HybridActivation, v: number): number {
+/** The fused activation of a hybrid layer's float32 output. */
+export function activate(a: HybridActivation, v: number): number {
   if (a.kind === 'relu') return v < 0 ? 0 : v;
   if (a.kind === 'clip') return v < a.min ? a.min : v > a.max ? a.max : v;
   return v;

@@ -139,14 +139,10 @@ export function hybridDenseLayer(step: DenseStep, l: DynamicRangeLayer): HybridD
 }
 
 /**
- * The integer form of a conv2d step. Only ONNX Runtime's `ConvInteger` semantics is executed: TFLite's hybrid
- * CONV_2D is refused at import.
- * @throws like `weightOffsets`, and QrobustError('not_integer_executable') for a TFLite input quantizer.
+ * The integer form of a conv2d step (ONNX Runtime's ConvInteger, TFLite's hybrid CONV_2D: `hybrid-conv.ts`).
+ * @throws like `weightOffsets`.
  */
 export function hybridConvLayer(step: Conv2DStep, l: DynamicRangeLayer): HybridConvLayer {
-  if (l.inputQuantization !== 'dynamic-quantize-linear') {
-    throw new QrobustError('not_integer_executable', `hybrid layer '${l.node}': only ONNX Runtime's dynamically quantized convolutions are executed`);
-  }
   const [kh, kw, , co] = step.kernelShape;
   const [h, w] = step.inputShape as [number, number, number];
   const { weights, weightScale } = weightOffsets(step.kernel, co, l, step.name);
