@@ -100,6 +100,13 @@ function isBits(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 8;
 }
 
+/** The widest weight grid: weights are held as int32 codes (activations and inputs stay within 8 bits). */
+export const MAX_WEIGHT_BITS = 16;
+
+function isWeightBits(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_WEIGHT_BITS;
+}
+
 function object(v: unknown, field: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`${field} must be an object or null, got ${JSON.stringify(v)}`);
   return v as Record<string, unknown>;
@@ -109,7 +116,7 @@ function validateWeights(v: unknown): WeightQuantSpec {
   const o = object(v, 'weights');
   noUnknownKeys(o, ['bits', 'scheme', 'granularity', 'kind'], 'weights');
   const bits = o['bits'];
-  if (bits !== 'float16' && !isBits(bits)) fail(`weights.bits must be an integer from 1 to 8 (or float16), got ${JSON.stringify(bits)}`);
+  if (bits !== 'float16' && !isWeightBits(bits)) fail(`weights.bits must be an integer from 1 to ${MAX_WEIGHT_BITS} (or float16), got ${JSON.stringify(bits)}`);
   const scheme = oneOf(o['scheme'], ['symmetric', 'affine'] as const, 'weights.scheme');
   const granularity = oneOf(o['granularity'], ['per-tensor', 'per-channel'] as const, 'weights.granularity');
   const kind = oneOf(o['kind'], ['uniform', 'binary', 'ternary', 'dorefa'] as const, 'weights.kind');
@@ -216,7 +223,7 @@ export function assertInferenceSpec(spec: QuantSpec): void {
 
 /**
  * Parses a CLI list of weight widths such as `8,4,2,1` or `8,float16`, keeping the order.
- * @throws QrobustError('invalid_quant_spec') on an empty list, a repeated width or a width outside 1..8.
+ * @throws QrobustError('invalid_quant_spec') on an empty list, a repeated width or a width outside 1..16.
  */
 export function parseBitsList(text: string, field = 'bits'): WeightBits[] {
   const parts = text.split(',').map((s) => s.trim());
@@ -224,7 +231,7 @@ export function parseBitsList(text: string, field = 'bits'): WeightBits[] {
   const out: WeightBits[] = [];
   for (const p of parts) {
     const v: WeightBits = p === 'float16' || p === 'fp16' ? 'float16' : /^\d+$/.test(p) ? Number(p) : NaN;
-    if (v !== 'float16' && !isBits(v)) fail(`--${field}: each width must be an integer from 1 to 8 (or float16), got '${p}'`);
+    if (v !== 'float16' && !isWeightBits(v)) fail(`--${field}: each width must be an integer from 1 to ${MAX_WEIGHT_BITS} (or float16), got '${p}'`);
     if (out.includes(v)) fail(`--${field}: width ${p} is listed twice`);
     out.push(v);
   }

@@ -21,9 +21,9 @@ function rejects(fn: () => unknown, message: string | RegExp): void {
 }
 
 test('bad widths are rejected with the field, the range and the value', () => {
-  rejects(() => makeQuantSpec({ weights: { bits: 9 } }), 'weights.bits must be an integer from 1 to 8 (or float16), got 9');
-  rejects(() => makeQuantSpec({ weights: { bits: 0 } }), 'weights.bits must be an integer from 1 to 8 (or float16), got 0');
-  rejects(() => makeQuantSpec({ weights: { bits: 2.5 } }), /weights\.bits must be an integer from 1 to 8/);
+  rejects(() => makeQuantSpec({ weights: { bits: 17 } }), 'weights.bits must be an integer from 1 to 16 (or float16), got 17');
+  rejects(() => makeQuantSpec({ weights: { bits: 0 } }), 'weights.bits must be an integer from 1 to 16 (or float16), got 0');
+  rejects(() => makeQuantSpec({ weights: { bits: 2.5 } }), /weights\.bits must be an integer from 1 to 16/);
   rejects(() => makeQuantSpec({ activations: { bits: 9 } }), 'activations.bits must be an integer from 1 to 8, got 9');
   rejects(() => makeQuantSpec({ inputs: { bits: 0 } }), 'inputs.bits must be an integer from 1 to 8, got 0');
 });
@@ -77,7 +77,7 @@ test('a spec survives JSON and validation unchanged', () => {
 test('parseBitsList keeps the order and rejects bad lists', () => {
   assert.deepEqual(parseBitsList('8,4,2,1'), [8, 4, 2, 1]);
   assert.deepEqual(parseBitsList(' 6 , float16'), [6, 'float16']);
-  rejects(() => parseBitsList('8,9'), "--bits: each width must be an integer from 1 to 8 (or float16), got '9'");
+  rejects(() => parseBitsList('8,17'), "--bits: each width must be an integer from 1 to 16 (or float16), got '17'");
   rejects(() => parseBitsList('8,,4'), /comma-separated list/);
   rejects(() => parseBitsList('4,4'), /listed twice/);
   rejects(() => parseBitsList('x'), /got 'x'/);
@@ -98,4 +98,20 @@ test('the first/last policy changes only the first and last weight layers and th
   assert.equal(logitsBits(keep), null);
   const bin = makeQuantSpec({ weights: { bits: 1 }, firstLast: '8-bit' });
   assert.deepEqual(layerWeightSpec(bin, first), { bits: 8, scheme: 'symmetric', granularity: 'per-channel', kind: 'uniform' });
+});
+
+test('weights up to 16 bits: a 10-bit grid has ±511 levels and rounds every weight to within half a step', async () => {
+  const { quantizeKernel } = await import('../../src/quant/weights.js');
+  const spec = makeQuantSpec({ weights: { bits: 10 } });
+  assert.equal(spec.weights!.bits, 10);
+  assert.deepEqual(parseBitsList('10,16,1'), [10, 16, 1]);
+  const kernel = Float32Array.from({ length: 300 }, (_, i) => Math.sin(i * 1.7) * 0.8);
+  const q = quantizeKernel(kernel, [30, 10], spec.weights!);
+  const codes = Array.from(q.codes!);
+  assert.equal(Math.max(...codes.map(Math.abs)), 511);
+  assert.ok(codes.some((c) => Math.abs(c) > 127), 'codes beyond int8 are kept');
+  const step = 0.8 / 511;
+  kernel.forEach((w, i) => assert.ok(Math.abs(q.dequantized[i]! - w) <= step / 2 + 1e-7, `weight ${i}: ${w} → ${q.dequantized[i]}`));
+  // Activations and inputs stay within 8 bits.
+  rejects(() => makeQuantSpec({ weights: { bits: 10 }, activations: { bits: 10 } }), 'activations.bits must be an integer from 1 to 8, got 10');
 });
