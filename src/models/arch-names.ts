@@ -1,7 +1,7 @@
 /** The names of the architectures in the zoo, apart from the models themselves so that the CLI's help loads no tfjs. */
 import { QrobustError } from '../core/errors.js';
 
-export const ARCH_NAMES = ['mlp-tiny', 'mlp', 'cnn-small', 'cnn-cifar'] as const;
+export const ARCH_NAMES = ['mlp-tiny', 'mlp-100', 'mlp', 'cnn-small', 'cnn-cifar'] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
 
 export function parseArchName(s: string): ArchName {

@@ -43,7 +43,7 @@ export interface TrainAndSaveResult {
   readonly meta: ModelMetadata;
 }
 
-const DEFAULT_LR: Record<string, number> = { 'mlp-tiny': 2e-3, mlp: 1e-3, 'cnn-small': 2e-3, 'cnn-cifar': 2e-3 };
+const DEFAULT_LR: Record<string, number> = { 'mlp-tiny': 2e-3, 'mlp-100': 1e-3, mlp: 1e-3, 'cnn-small': 2e-3, 'cnn-cifar': 2e-3 };
 
 export async function trainAndSave(o: TrainAndSaveOptions): Promise<TrainAndSaveResult> {
   const arch = parseArchName(o.arch);

@@ -19,6 +19,11 @@ export const ARCHS: Readonly<Record<ArchName, ArchInfo>> = {
     description: 'Flatten → Dense 32 ReLU → Dense 32 ReLU → Dense (classes); small enough for complete verification',
     intendedFor: ['mnist', 'fashion-mnist'],
   },
+  'mlp-100': {
+    name: 'mlp-100',
+    description: 'Flatten → Dense 100 ReLU → Dense (classes): the 784-100-10 MLP of Gorsline et al. (2021)',
+    intendedFor: ['mnist', 'fashion-mnist'],
+  },
   mlp: {
     name: 'mlp',
     description: 'Flatten → Dense 256 ReLU → Dense 256 ReLU → Dense (classes)',
@@ -68,6 +73,11 @@ export function buildModel(arch: ArchName, spec: ModelInputSpec, seed = 0): tfl.
       model.add(tfl.layers.flatten({ name: 'flatten' }));
       model.add(dense(32, 'relu', 'dense_1'));
       model.add(dense(32, 'relu', 'dense_2'));
+      model.add(dense(spec.numClasses, 'linear', 'logits'));
+      break;
+    case 'mlp-100':
+      model.add(tfl.layers.flatten({ name: 'flatten' }));
+      model.add(dense(100, 'relu', 'dense_1'));
       model.add(dense(spec.numClasses, 'linear', 'logits'));
       break;
     case 'mlp':

@@ -23,6 +23,8 @@ function zooLayers(name: string, numClasses: number): ArchLayer[] | null {
   switch (name) {
     case 'mlp-tiny':
       return [dense(32), dense(32), dense(numClasses)];
+    case 'mlp-100':
+      return [dense(100), dense(numClasses)];
     case 'mlp':
       return [dense(256), dense(256), dense(numClasses)];
     case 'cnn-small':
