@@ -14,13 +14,14 @@ import { quantizeCommand } from './commands/quantize.js';
 import { attackCommand } from './commands/attack.js';
 import { exportCommand } from './commands/export.js';
 import { runCommand } from './commands/run.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { mergeCommand } from './commands/merge.js';
 import { reportCommand } from './commands/report.js';
 import { verifyCommand } from './commands/verify.js';
 import { relativeRobustnessCommand } from './commands/relative-robustness.js';
 import { importCommand } from './commands/import.js';
 
-export const COMMANDS: readonly CommandDef[] = [trainCommand, importCommand, evalCommand, quantizeCommand, attackCommand, runCommand, mergeCommand, reportCommand, exportCommand, verifyCommand, relativeRobustnessCommand, datasetsCommand];
+export const COMMANDS: readonly CommandDef[] = [trainCommand, importCommand, evalCommand, quantizeCommand, attackCommand, runCommand, reproduceCommand, mergeCommand, reportCommand, exportCommand, verifyCommand, relativeRobustnessCommand, datasetsCommand];
 
 function mainHelp(): string {
   const lines = [

@@ -9,7 +9,7 @@ import type { CommandDef } from '../command.js';
 
 export const quantizeCommand: CommandDef = {
   name: 'quantize',
-  summary: 'quantize a model (1-8 bit, binary, ternary, DoReFa, float16): post-training, or quantization-aware training with --qat-epochs',
+  summary: 'quantize a model (weights 1-16 bit, binary, ternary, DoReFa, float16; activations 1-8 bit): post-training, or quantization-aware training with --qat-epochs',
   positionals: [{ name: 'DIR', description: 'full-precision model directory (written by train); leave out with --from-scratch', required: false }],
   options: [
     { name: 'out', type: 'string', description: 'output directory (several widths: one subdirectory per variant, named by its label)', placeholder: 'QDIR' },

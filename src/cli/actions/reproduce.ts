@@ -1,0 +1,34 @@
+/** `qrobust reproduce`: one seed paper's experiments and the paper-vs-ours table. */
+import { type CliIO, optString, requireString, EXIT_OK } from '../command.js';
+import type { ParsedArgs } from '../args.js';
+import { parseBackendName } from '../../backend/backend.js';
+import { parseShard } from '../../experiments/shard.js';
+import { parseBudget } from '../../reproduce/budget.js';
+import { reproducePaper } from '../../workflows/reproduce.js';
+import { runProgress } from '../run-progress.js';
+
+export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
+  const out = requireString(args, 'out', 'reproduce');
+  const shardText = optString(args, 'shard');
+  const backend = optString(args, 'backend');
+  const progress = runProgress(io.stderr, 'reproduce');
+  const r = await reproducePaper({
+    paper: args.positionals[0]!,
+    budget: parseBudget(optString(args, 'budget') ?? 'smoke'),
+    out,
+    shard: shardText ? parseShard(shardText) : null,
+    ...(optString(args, 'data-dir') ? { dataDir: optString(args, 'data-dir')! } : {}),
+    ...(backend ? { backend: parseBackendName(backend) } : {}),
+    onEvent: progress.onEvent,
+  });
+  progress.done();
+  io.stdout.write(`${r.run.ran} task${r.run.ran === 1 ? '' : 's'} run, ${r.run.skipped} already finished, ${r.run.seconds.toFixed(1)} s\n`);
+  if (!r.table) {
+    io.stdout.write(`shard ${r.run.shard} done; merge the shards into ${out} (qrobust merge), then run reproduce once more for the tables\n`);
+    return EXIT_OK;
+  }
+  const counts = { reproduced: 0, refuted: 0, inconclusive: 0 };
+  for (const row of r.table.rows) counts[row.verdict]++;
+  io.stdout.write(`${r.table.title}: ${counts.reproduced} reproduced, ${counts.refuted} refuted, ${counts.inconclusive} inconclusive; ${r.files.join(', ')}\n`);
+  return EXIT_OK;
+}
