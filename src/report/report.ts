@@ -2,13 +2,15 @@
  * The library function behind `qrobust report`: read an experiment directory's records, compute the papers'
  * metrics from them, and write one self-contained HTML page, plus every table as CSV when asked.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QrobustError } from '../core/errors.js';
 import { readExperimentFile, readResults, RESULTS_FILE } from '../experiments/results-file.js';
 import { renderPage } from './html.js';
 import type { Section } from './section.js';
+import type { PaperTable } from '../reproduce/paper-table.js';
 import { examplesSection } from './sections/examples.js';
+import { reproductionSection } from './sections/reproduction.js';
 import { lossesSection } from './sections/losses.js';
 import { maskingSection } from './sections/masking.js';
 import { modelsSection } from './sections/models.js';
@@ -77,9 +79,23 @@ export function renderReport(view: ExperimentView, sections: readonly Section[])
   return renderPage({ title: `qrobust report: ${view.name}`, lines, footer }, sections);
 }
 
+/** The table of a `qrobust reproduce` directory, or null for any other. */
+async function reproductionTable(dir: string): Promise<PaperTable | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'paper-vs-ours.json'), 'utf8');
+  } catch {
+    return null;
+  }
+  const v = JSON.parse(text) as { format?: string; table?: PaperTable };
+  if (v.format !== 'qrobust-reproduction' || !v.table) throw new QrobustError('invalid_argument', `${join(dir, 'paper-vs-ours.json')}: not a qrobust reproduction table`);
+  return v.table;
+}
+
 export async function writeReport(o: ReportOptions): Promise<ReportSummary> {
   const view = await loadView(o.dir);
-  const sections = reportSections(view);
+  const paper = await reproductionTable(o.dir);
+  const sections = [...(paper ? [reproductionSection(paper)] : []), ...reportSections(view)];
   const html = renderReport(view, sections);
   await writeFile(o.out, html);
   const tables = sections.flatMap((s) => s.tables);

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GORSLINE_BITS, GORSLINE_FIG3C } from '../../src/reproduce/gorsline2021.js';
+import { writeReport } from '../../src/report/report.js';
 import { reproducePaper } from '../../src/workflows/reproduce.js';
 
 test('gorsline2021 smoke: runs, writes the paper-vs-ours table, resumes to the same table', async () => {
@@ -31,6 +32,10 @@ test('gorsline2021 smoke: runs, writes the paper-vs-ours table, resumes to the s
     const json = JSON.parse(await readFile(join(out, 'paper-vs-ours.json'), 'utf8')) as { versions: Record<string, string>; budget: string };
     assert.equal(json.budget, 'smoke');
     assert.ok(json.versions['qrobust']);
+    // The HTML report of the directory opens with the table.
+    const summary = await writeReport({ dir: out, out: join(out, 'report.html'), csvDir: join(out, 'csv') });
+    assert.ok(summary.csvFiles.some((f) => f.endsWith('reproduction-gorsline2021.csv')));
+    assert.match(await readFile(join(out, 'report.html'), 'utf8'), /Gorsline, Smith, Merkel \(2021\): the paper beside qrobust/);
     const second = await reproducePaper({ paper: 'gorsline2021', budget: 'smoke', out });
     assert.equal(second.run.ran, 0, 'the second run resumes');
     assert.equal(await readFile(join(out, 'paper-vs-ours.md'), 'utf8'), md);
