@@ -2,21 +2,22 @@
 import { type CliIO, optString, requireString, EXIT_OK } from '../command.js';
 import type { ParsedArgs } from '../args.js';
 import { parseBackendName } from '../../backend/backend.js';
-import { parseShard } from '../../experiments/shard.js';
+import { resolveShardOption } from '../../experiments/shard.js';
 import { parseBudget } from '../../reproduce/budget.js';
 import { reproducePaper } from '../../workflows/reproduce.js';
 import { runProgress } from '../run-progress.js';
 
 export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
-  const out = requireString(args, 'out', 'reproduce');
-  const shardText = optString(args, 'shard');
+  const placed = resolveShardOption(optString(args, 'shard'), requireString(args, 'out', 'reproduce'));
+  const out = placed.out;
+  if (placed.source) io.stderr.write(`shard ${placed.shard!.index}/${placed.shard!.count} from ${placed.source} → ${out}\n`);
   const backend = optString(args, 'backend');
   const progress = runProgress(io.stderr, 'reproduce');
   const r = await reproducePaper({
     paper: args.positionals[0]!,
     budget: parseBudget(optString(args, 'budget') ?? 'smoke'),
     out,
-    shard: shardText ? parseShard(shardText) : null,
+    shard: placed.shard,
     ...(optString(args, 'data-dir') ? { dataDir: optString(args, 'data-dir')! } : {}),
     ...(backend ? { backend: parseBackendName(backend) } : {}),
     onEvent: progress.onEvent,

@@ -4,17 +4,18 @@ import type { ParsedArgs } from '../args.js';
 import { parseBackendName } from '../../backend/backend.js';
 import { runExperiment } from '../../experiments/runner.js';
 import { runProgress } from '../run-progress.js';
-import { parseShard } from '../../experiments/shard.js';
+import { resolveShardOption } from '../../experiments/shard.js';
 
 export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
-  const out = requireString(args, 'out', 'run');
-  const shardText = optString(args, 'shard');
+  const placed = resolveShardOption(optString(args, 'shard'), requireString(args, 'out', 'run'));
+  const out = placed.out;
+  if (placed.source) io.stderr.write(`shard ${placed.shard!.index}/${placed.shard!.count} from ${placed.source} → ${out}\n`);
   const backend = optString(args, 'backend');
   const progress = runProgress(io.stderr, 'run');
   const summary = await runExperiment({
     config: args.positionals[0]!,
     out,
-    shard: shardText ? parseShard(shardText) : null,
+    shard: placed.shard,
     ...(optString(args, 'data-dir') ? { dataDir: optString(args, 'data-dir')! } : {}),
     ...(backend ? { backend: parseBackendName(backend) } : {}),
     onEvent: progress.onEvent,

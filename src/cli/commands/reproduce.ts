@@ -9,7 +9,7 @@ export const reproduceCommand: CommandDef = {
   options: [
     { name: 'budget', type: 'string', description: 'smoke (minutes on two cores) or full (what docs/reproduce.md reports)', placeholder: 'smoke|full', default: 'smoke' },
     { name: 'out', type: 'string', description: 'experiment directory (config, results.jsonl, models/, the tables)', placeholder: 'DIR' },
-    { name: 'shard', type: 'string', description: 'run only shard K of N; merge the shards, then run once more for the tables', placeholder: 'K/N' },
+    { name: 'shard', type: 'string', description: 'run only shard K of N (auto: from Slurm/Kubernetes, into DIR/shard-K-of-N); merge the shards, then run once more for the tables', placeholder: 'K/N|auto' },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
   ],
   action: () => import('../actions/reproduce.js'),

@@ -7,7 +7,7 @@ export const runCommand: CommandDef = {
   positionals: [{ name: 'CONFIG', description: 'experiment config (JSON, see examples/)', required: true }],
   options: [
     { name: 'out', type: 'string', description: 'experiment directory: results.jsonl, experiment.json, models/', placeholder: 'DIR' },
-    { name: 'shard', type: 'string', description: 'run only shard K of N (every N-th task); combine shards with qrobust merge', placeholder: 'K/N' },
+    { name: 'shard', type: 'string', description: 'run only shard K of N (every N-th task); auto: the Slurm/Kubernetes array index, into DIR/shard-K-of-N; combine shards with qrobust merge', placeholder: 'K/N|auto' },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
   ],
   action: () => import('../actions/run.js'),
