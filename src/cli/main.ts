@@ -27,7 +27,7 @@ function mainHelp(): string {
   const lines = [
     'qrobust: how much adversarial robustness a neural network loses or gains when it is quantized.',
     '',
-    'Usage: qrobust <command> [arguments] [options]',
+    'Usage: qrobust <command> [arguments] [options]    (qrobust --version: the version)',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
@@ -43,6 +43,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(mainHelp() + '\n');
     return name ? EXIT_OK : EXIT_USAGE;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    const { qrobustVersion } = await import('../core/versions.js');
+    io.stdout.write(`${qrobustVersion()}\n`);
+    return EXIT_OK;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

@@ -46,12 +46,17 @@ export function packageVersion(name: string): string {
   return findPackageJson(dirname(entry), name)?.version ?? 'not installed';
 }
 
+/** qrobust's own version (its package.json). */
+export function qrobustVersion(): string {
+  return findPackageJson(packageRoot(), 'qrobust')!.version!;
+}
+
 let cached: Record<string, string> | undefined;
 
 export function versions(): Record<string, string> {
   if (!cached) {
     cached = {
-      qrobust: findPackageJson(packageRoot(), 'qrobust')!.version!,
+      qrobust: qrobustVersion(),
       node: process.versions.node,
       '@tensorflow/tfjs-core': packageVersion('@tensorflow/tfjs-core'),
       '@tensorflow/tfjs-layers': packageVersion('@tensorflow/tfjs-layers'),

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ test('unknown architecture: one line naming it, exit 2', async () => {
   const r = await cli('train', '--dataset', 'mnist', '--arch', 'resnet', '--out', join(tmpdir(), 'never'));
   assert.equal(r.code, 2);
   oneLine(r.err);
-  assert.match(r.err, /unknown architecture 'resnet': expected one of mlp-tiny, mlp, cnn-small, cnn-cifar/);
+  assert.match(r.err, /unknown architecture 'resnet': expected one of mlp-tiny, mlp-100, mlp, cnn-small, cnn-cifar/);
 });
 
 test('a directory that is not a model: one line, exit 2; --verbose adds the stack', async () => {
@@ -94,6 +95,9 @@ test('usage errors: unknown command, unknown option, missing required option', a
   r = await cli('train', '--help');
   assert.equal(r.code, 0);
   assert.match(r.out, /--epochs INT/);
+  r = await cli('--version');
+  assert.equal(r.code, 0);
+  assert.equal(r.out, `${JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version}\n`);
 });
 
 test('the installed binary exits with code 2 and one line on bad input', () => {

@@ -35,7 +35,7 @@ test('config errors are one line naming the file and the JSON path', async () =>
   assert.match(await error(edit((c) => (c.attacks[0].attack = 'pgd2'))), /^exp\.json: \$\.attacks\[0\]\.attack: unknown attack 'pgd2' \(attacks: .*fgsm/);
   assert.match(await error(edit((c) => (c.attacks[0].models = ['cnn']))), /^exp\.json: \$\.attacks\[0\]\.models\[0\]: unknown model 'cnn' \(models: mlp, mlp-w8, mlp-w4\)$/);
   assert.match(await error(edit((c) => (c.quantize[0].spec.weights.bits = 17))), /^exp\.json: \$\.quantize\[0\]\.spec: weights\.bits must be an integer from 1 to 16/);
-  assert.match(await error(edit((c) => (c.models[0].train.arch = 'resnet'))), /^exp\.json: \$\.models\[0\]\.train\.arch: expected one of mlp-tiny, mlp, cnn-small, cnn-cifar, got "resnet"$/);
+  assert.match(await error(edit((c) => (c.models[0].train.arch = 'resnet'))), /^exp\.json: \$\.models\[0\]\.train\.arch: expected one of mlp-tiny, mlp-100, mlp, cnn-small, cnn-cifar, got "resnet"$/);
   assert.match(await error(edit((c) => (c.quantize[1].name = 'w8'))), /duplicate model name .*'mlp-w8'/);
   assert.match(await error(edit((c) => (c.models[0].load = 'x'))), /\$\.models\[0\]: expected exactly one of 'train'/);
   assert.match(await error(edit((c) => (c.compare.n = 1000))), /^exp\.json: \$\.compare\.n: expected an integer in \[1, 24\], got 1000$/);
