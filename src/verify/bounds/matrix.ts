@@ -38,6 +38,14 @@ export class CsrBuilder {
   }
 }
 
+/** The matrix in dense form when at least half of its entries are nonzero (where dense products are faster). */
+export function densified(m: Matrix): Matrix {
+  if (m.format === 'dense' || 2 * m.values.length < m.rows * m.cols) return m;
+  const data = new Float64Array(m.rows * m.cols);
+  for (let i = 0; i < m.rows; i++) for (let k = m.rowPtr[i]!; k < m.rowPtr[i + 1]!; k++) data[i * m.cols + m.colIdx[k]!] = m.values[k]!;
+  return denseMatrix(m.rows, m.cols, data);
+}
+
 /** diag(d) as a CSR matrix. */
 export function diagonalMatrix(d: Float64Array): SparseMatrix {
   const b = new CsrBuilder(d.length);
