@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { Rng } from '../../src/core/rng.js';
 import { QrobustError } from '../../src/core/errors.js';
 import { DataType, readOnnxModel, writeOnnxModel, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from '../../src/onnx/index.js';
-import { irFromOnnx, irFromOnnxBytes } from '../../src/verify/from-onnx.js';
+import { irFromOnnx, irFromOnnxBytes } from '../../src/verify/onnx-network.js';
 import { evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
 import { readVnnlib } from '../../src/verify/vnnlib.js';
 import { MNISTFC, NEEDS_MNISTFC, samplePoints } from './fixtures.js';
@@ -205,21 +205,42 @@ test('MatMul with the constant on the left, Mul and Sub from a constant match ON
   assert.ok((await maxDifference(bytes, ir, [12], inputs)) < 1e-5);
 });
 
-test('an unsupported operator is named with its node; so are branching graphs and non-constant weights', () => {
+test('an unsupported operator is named with its node; so are products and quotients of activations and a softmax output', () => {
   const rng = new Rng(6);
   const w = randomTensor(rng, [3, 4], 'w');
   const cases: [OnnxNode[], OnnxTensor[], RegExp][] = [
-    [[node('Gemm', ['x', 'w'], ['h'], [int('transB', 1)], 'fc'), node('Sigmoid', ['h'], ['y'], [], 'act1')], [w], /net\.onnx: node 'act1' \(Sigmoid\): operator Sigmoid is not supported/],
-    [[node('Relu', ['x'], ['h'], [], 'r'), node('Add', ['h', 'x'], ['y'], [], 'residual')], [], /node 'residual' \(Add\): operator Add on two inputs that depend on the network input/],
-    [[node('Relu', ['x'], ['h'], [], 'r'), node('Relu', ['x'], ['y'], [], 'second')], [], /node 'second' \(Relu\): reads 'x', an earlier activation/],
-    [[node('MatMul', ['x', 'x'], ['y'], [], 'square')], [], /node 'square' \(MatMul\)/],
-    [[node('Conv', ['x', 'w'], ['y'], [int('group', 2)], 'grouped')], [randomTensor(rng, [2, 1, 1, 1], 'w')], /node 'grouped' \(Conv\): group 2 is not supported/],
-    [[node('Div', ['w1', 'x'], ['y'], [], 'inverse')], [randomTensor(rng, [1, 4], 'w1')], /node 'inverse' \(Div\): division by a tensor that depends on the network input/],
+    [[node('Gemm', ['x', 'w'], ['h'], [int('transB', 1)], 'fc'), node('Sign', ['h'], ['y'], [], 'act1')], [w], /net\.onnx: node 'act1' \(Sign\): not supported by the ONNX importer/],
+    [[node('MatMul', ['x', 'x'], ['y'], [], 'square')], [], /node 'square' \(MatMul\): a product of two activations is not linear/],
+    [[node('Div', ['w1', 'x'], ['y'], [], 'inverse')], [randomTensor(rng, [1, 4], 'w1')], /node 'inverse' \(Div\): division by an activation is not linear/],
+    // Y_i of a property are the file's outputs: a softmax there is not left out, and it has no exact form.
+    [[node('Gemm', ['x', 'w'], ['h'], [int('transB', 1)], 'fc'), node('Softmax', ['h'], ['y'], [], 'probs')], [w], /node 'probs' \(Softmax\): not supported/],
   ];
   for (const [nodes, inits, message] of cases) {
     const bytes = writeOnnxModel(makeModel(nodes, inits, ['x', [1, 4]], ['y', [1, 3]]));
     assert.throws(() => irFromOnnxBytes(bytes, 'net.onnx'), (e: unknown) => e instanceof QrobustError && message.test(e.message), `expected ${message}`);
   }
+});
+
+test('graphs a chain reader refuses lower exactly: Sigmoid, a residual Add, a branch read twice, a grouped Conv, Gemm with transA', async () => {
+  const rng = new Rng(7);
+  const nodes = [
+    node('Conv', ['x', 'gw', 'gb'], ['c'], [int('group', 2), ints('pads', [1, 1, 1, 1])], 'grouped'),
+    node('Relu', ['c'], ['r']),
+    node('Add', ['r', 'x'], ['s'], [], 'residual'),
+    node('Sigmoid', ['x'], ['g'], [], 'gate'),
+    node('Mul', ['g', 'half'], ['g2'], [], 'gate_scale'),
+    node('Add', ['s', 'g2'], ['t'], [], 'merge'),
+    node('Reshape', ['t', 'column'], ['col'], [], 'as_column'),
+    node('Gemm', ['col', 'fw', 'fb'], ['y'], [int('transA', 1)], 'logits'),
+  ];
+  const inits = [randomTensor(rng, [4, 2, 3, 3], 'gw', 0.5), randomTensor(rng, [4], 'gb', 0.1), f32([1], [0.5], 'half'), i64([2], [36, 1], 'column'), randomTensor(rng, [36, 3], 'fw', 0.3), randomTensor(rng, [3], 'fb', 0.1)];
+  const bytes = writeOnnxModel(makeModel(nodes, inits, ['x', [1, 4, 3, 3]], ['y', [1, 3]]));
+  const ir = irFromOnnxBytes(bytes, 'dag.onnx');
+  assert.equal(ir.inputSize, 36);
+  assert.ok(ir.steps.some((s) => s.kind === 'smooth'), 'the sigmoid is a smooth step');
+  const inputs = Array.from({ length: 8 }, () => Float64Array.from({ length: 36 }, () => rng.normal()));
+  const d = await maxDifference(bytes, ir, [1, 4, 3, 3], inputs);
+  assert.ok(d < 1e-5, `max difference ${d}`);
 });
 
 test('a missing ONNX file is an io_error naming the path', async () => {

@@ -56,14 +56,12 @@ export function diagonalMatrix(d: Float64Array): SparseMatrix {
   return b.finish();
 }
 
-/** The matrix P with (P x)[i] = x[perm[i]]. */
+/** The matrix P with (P x)[i] = x[perm[i]] (built straight into typed arrays: an input order can be large). */
 export function permutationMatrix(perm: Int32Array | readonly number[]): SparseMatrix {
-  const b = new CsrBuilder(perm.length);
-  for (let i = 0; i < perm.length; i++) {
-    b.add(perm[i]!, 1);
-    b.endRow();
-  }
-  return b.finish();
+  const n = perm.length;
+  const rowPtr = new Int32Array(n + 1);
+  for (let i = 0; i <= n; i++) rowPtr[i] = i;
+  return { format: 'csr', rows: n, cols: n, rowPtr, colIdx: Int32Array.from(perm), values: new Float64Array(n).fill(1) };
 }
 
 /** diag(r) · M · diag(c) (either may be null for the identity). */
