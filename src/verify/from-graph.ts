@@ -305,7 +305,7 @@ class DagLowering {
       this.maxPool(node, carried, inputs[0]!);
       return;
     }
-    if (this.chainDense(node, carried)) return;
+    if (this.chainDense(node, carried) || this.chainChannelAffine(node, carried)) return;
     const { rows, shape } = linearRows(node, inputs, this.source);
     const act = activationOf(node);
     const out: Live = { name: node.name, shape, size: rows.length, nonNegative: act.kind === 'relu' || (act.kind === 'clip' && act.min >= 0) };
@@ -333,6 +333,25 @@ class DagLowering {
     this.b.linear(denseMatrix(nOut, nIn, data), Float64Array.from(op.bias), node.name);
     if (op.activation.kind === 'relu') this.b.relu(`${node.name}/relu`);
     this.live = [{ name: node.name, shape: [nOut], size: nOut, nonNegative: op.activation.kind === 'relu' }];
+    return true;
+  }
+
+  /**
+   * A channel affine that reads the whole state and leaves nothing carried, as element-wise steps (a scale,
+   * then a shift, each left out when it is the identity): the IR builder then counts their float32 roundings
+   * as it does for the file's Mul, Div, Sub and Add. False when the node is not such a layer.
+   */
+  private chainChannelAffine(node: GraphNode, carried: readonly Live[]): boolean {
+    const op = node.op;
+    if (op.kind !== 'channelAffine' || carried.length > 0 || this.live.length !== 1) return false;
+    const x = this.live[0]!;
+    const c = x.shape[x.shape.length - 1]!;
+    if (op.scale.length !== c) return false;
+    const scale = Float64Array.from({ length: x.size }, (_, i) => op.scale[i % c]!);
+    const offset = Float64Array.from({ length: x.size }, (_, i) => op.offset[i % c]!);
+    if (scale.some((s) => s !== 1)) this.b.scale(scale, node.name);
+    if (offset.some((o) => o !== 0)) this.b.add(offset, node.name);
+    this.live = [{ name: node.name, shape: x.shape, size: x.size, nonNegative: false }];
     return true;
   }
 

@@ -246,3 +246,18 @@ test('graphs a chain reader refuses lower exactly: Sigmoid, a residual Add, a br
 test('a missing ONNX file is an io_error naming the path', async () => {
   await assert.rejects(irFromOnnx('/nonexistent/net.onnx'), (e: unknown) => e instanceof QrobustError && e.code === 'io_error' && e.message.includes('/nonexistent/net.onnx'));
 });
+
+test('element-wise ops before and after a layer keep their float32 roundings in the margin: the importer folds nothing for the verifier', () => {
+  const rng = new Rng(8);
+  // Sub and Div (two roundings each: the op and a possible constant folding) and the Gemm's weights (one).
+  const chain = [node('Sub', ['x', 'm'], ['a']), node('Div', ['a', 's'], ['b']), node('Gemm', ['b', 'w', 'c'], ['y'], [int('transB', 1)], 'fc')];
+  const chainInits = [f32([4], [0.1, 0.2, 0.3, 0.4], 'm'), f32([4], [0.3, 0.5, 0.7, 0.9], 's'), randomTensor(rng, [2, 4], 'w'), randomTensor(rng, [2], 'c')];
+  const fc = irFromOnnxBytes(writeOnnxModel(makeModel(chain, chainInits, ['x', [1, 4]], ['y', [1, 2]])), 'chain.onnx');
+  assert.deepEqual(fc.steps.map((s) => (s.kind === 'affine' ? s.float32?.extraDepth : s.kind)), [5]);
+  // Sub (2), the conv's weights (1), a BatchNormalization after it (scale 2, shift 2), not folded into the kernel.
+  const conv = [node('Sub', ['x', 'm'], ['a']), node('Conv', ['a', 'k', 'kb'], ['c']), node('BatchNormalization', ['c', 'g', 'b', 'mu', 'v'], ['d']), node('Relu', ['d'], ['e']), node('Flatten', ['e'], ['y'])];
+  const convInits = [f32([1, 2, 1, 1], [0.1, 0.2], 'm'), randomTensor(rng, [3, 2, 2, 2], 'k'), randomTensor(rng, [3], 'kb'), f32([3], [1, 2, 3], 'g'), f32([3], [0, 1, 0], 'b'), f32([3], [0.5, 0, 0], 'mu'), f32([3], [1, 2, 0.5], 'v')];
+  const cnn = irFromOnnxBytes(writeOnnxModel(makeModel(conv, convInits, ['x', [1, 2, 3, 3]], ['y', [1, 12]])), 'cnn.onnx');
+  // The flatten of the NCHW map is a permutation of the graph's NHWC values: exact, no rounding.
+  assert.deepEqual(cnn.steps.map((s) => (s.kind === 'affine' ? s.float32?.extraDepth : s.kind)), [7, 'relu', 0]);
+});
