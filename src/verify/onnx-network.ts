@@ -12,7 +12,7 @@ import { QrobustError, isQrobustError } from '../core/errors.js';
 import { maybeGunzip } from '../data/gzip.js';
 import { decodeOnnxFile, readOnnxGraph } from '../import/onnx/index.js';
 import { concreteInputShape } from '../import/onnx/input-layout.js';
-import { elementCount, type OnnxModel, type OnnxNode } from '../onnx/model.js';
+import { elementCount, type OnnxModel } from '../onnx/model.js';
 import { irFromModelGraph } from './from-graph.js';
 import type { NetworkIR } from './ir.js';
 import { tooLargeToVerify } from './ir-size.js';
@@ -50,16 +50,6 @@ function inputOf(model: OnnxModel, source: string): { name: string; shape: numbe
   return { name: inputs[0]!.name, shape: concreteInputShape(source, inputs[0]!.name, inputs[0]!.shape, 'as-declared') };
 }
 
-/** Whether every node reading the input transposes it from NHWC to NCHW. */
-function transposedFromNhwc(model: OnnxModel, input: string): boolean {
-  const readers = model.graph.nodes.filter((n) => n.inputs.includes(input));
-  const isNhwcToNchw = (n: OnnxNode): boolean => {
-    const perm = n.attributes.find((a) => a.name === 'perm');
-    return n.opType === 'Transpose' && perm?.type === 'ints' && perm.value.join(',') === '0,3,1,2';
-  };
-  return readers.length > 0 && readers.every(isNhwcToNchw);
-}
-
 /** The IR of the model read one way. */
 function irOf(model: OnnxModel, bytes: Uint8Array, source: string, reading: InputReading, shape: readonly number[]): NetworkIR {
   const read = readOnnxGraph({ file: source, bytes, model, imageShape: reading.imageShape, layout: reading.layout }, 'as-declared');
@@ -85,7 +75,7 @@ export function irFromOnnxBytes(bytes: Uint8Array, source: string): NetworkIR {
   const model = decodeOnnxFile(bytes, source);
   const input = inputOf(model, source);
   const shape = input?.shape ?? null;
-  const readings = input ? inputReadings(input.shape, transposedFromNhwc(model, input.name)) : [{ imageShape: [1, 1, 1], layout: 'flat-nchw' } as const];
+  const readings = input ? inputReadings(model, input.name, input.shape) : [{ imageShape: [1, 1, 1], layout: 'flat-nchw' } as const];
   let first: unknown = null;
   for (const reading of readings) {
     try {

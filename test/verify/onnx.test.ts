@@ -261,3 +261,21 @@ test('element-wise ops before and after a layer keep their float32 roundings in 
   // The flatten of the NCHW map is a permutation of the graph's NHWC values: exact, no rounding.
   assert.deepEqual(cnn.steps.map((s) => (s.kind === 'affine' ? s.float32?.extraDepth : s.kind)), [7, 'relu', 0]);
 });
+
+test('a flat input that the network reshapes to an image before a Conv matches ONNX Runtime, element for element', async () => {
+  const rng = new Rng(9);
+  const nodes = [
+    node('Reshape', ['x', 'image'], ['img'], [], 'to_image'),
+    node('Conv', ['img', 'k', 'kb'], ['c'], [ints('pads', [1, 1, 1, 1])], 'conv'),
+    node('Relu', ['c'], ['r']),
+    node('Flatten', ['r'], ['f']),
+    node('Gemm', ['f', 'w', 'b'], ['y'], [int('transB', 1)], 'fc'),
+  ];
+  // Three channels: the file's C order (channel first) differs from the graph's NHWC image.
+  const inits = [i64([4], [-1, 3, 2, 2], 'image'), randomTensor(rng, [2, 3, 3, 3], 'k', 0.5), randomTensor(rng, [2], 'kb', 0.1), randomTensor(rng, [4, 8], 'w', 0.5), randomTensor(rng, [4], 'b', 0.1)];
+  const bytes = writeOnnxModel(makeModel(nodes, inits, ['x', ['batch', 12]], ['y', [1, 4]]));
+  const ir = irFromOnnxBytes(bytes, 'flat.onnx');
+  assert.deepEqual(ir.inputShape, [12]);
+  const inputs = Array.from({ length: 6 }, () => Float64Array.from({ length: 12 }, () => rng.normal()));
+  assert.ok((await maxDifference(bytes, ir, [1, 12], inputs)) < 1e-5);
+});
