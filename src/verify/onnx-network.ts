@@ -74,12 +74,11 @@ const readingMayMatter = (e: unknown): boolean => isQrobustError(e) && (e.code =
 export function irFromOnnxBytes(bytes: Uint8Array, source: string): NetworkIR {
   const model = decodeOnnxFile(bytes, source);
   const input = inputOf(model, source);
-  const shape = input?.shape ?? null;
   const readings = input ? inputReadings(model, input.name, input.shape) : [{ imageShape: [1, 1, 1], layout: 'flat-nchw' } as const];
   let first: unknown = null;
   for (const reading of readings) {
     try {
-      return irOf(model, bytes, source, reading, shape ?? []);
+      return irOf(model, bytes, source, reading, input?.shape ?? []);
     } catch (e) {
       if (!readingMayMatter(e)) throw e;
       first ??= e;
