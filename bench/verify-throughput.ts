@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { findSiblingMirror } from '../src/data/locate.js';
 import { verifyCaseBab } from '../src/verify/bab/verify-bab.js';
 import { crownSpecLowerBounds } from '../src/verify/crown.js';
-import { irFromOnnx } from '../src/verify/from-onnx.js';
+import { irFromOnnx } from '../src/verify/onnx-network.js';
 import { readVnnlib } from '../src/verify/vnnlib.js';
 import { timeLoop, unavailable, type Benchmark, type BenchOptions, type BenchReport, type Measurement, type Unavailable } from './harness.js';
 

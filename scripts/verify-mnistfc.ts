@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { versions } from '../src/core/versions.js';
 import { findSiblingMirror } from '../src/data/locate.js';
 import { verifyProblemAuto, type AutoResult } from '../src/verify/auto.js';
-import { irFromOnnx } from '../src/verify/from-onnx.js';
+import { irFromOnnx } from '../src/verify/onnx-network.js';
 import type { NetworkIR } from '../src/verify/ir.js';
 import { onnxModelCheck } from '../src/verify/onnx-check.js';
 import { readVnnlib } from '../src/verify/vnnlib.js';

@@ -13,15 +13,19 @@
  * - Sigmoid and tanh become `smooth` steps on the new tensor's elements only (sound linear bands in IBP and
  *   CROWN; complete methods refuse them); sign is refused in one line.
  * Consecutive linear maps are folded by `IrBuilder`. Indices follow NHWC (TF.js's flatten order), as for
- * model directories; the front `Normalize` uses the float32 constants the layer computes with.
+ * model directories, unless a source file's own input order is given (an ONNX file's C order, `onnx-network.ts`):
+ * then a permutation in front, folded into the first affine step, maps it onto the graph's input. The front
+ * `Normalize` uses the float32 constants the layer computes with.
  */
 import { QrobustError } from '../core/errors.js';
 import { MODEL_INPUT, type Activation, type GraphNode, type ModelGraph, type Padding2D } from '../graph/model-graph.js';
 import { padBefore } from '../models/graph.js';
 import { flatIndex, poolGroups, type WindowGeometry } from './bounds/conv-matrix.js';
 import { IrBuilder } from './bounds/ir-builder.js';
-import { CsrBuilder } from './bounds/matrix.js';
+import { CsrBuilder, denseMatrix, densified, permutationMatrix } from './bounds/matrix.js';
+import { checkFiniteParameters } from './finite-parameters.js';
 import type { NetworkIR } from './ir.js';
+import { EntryBudget } from './ir-size.js';
 
 type Shape = readonly number[];
 
@@ -40,6 +44,14 @@ interface Row {
 }
 
 const sizeOf = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+
+/** A row's (column, coefficient) pairs by increasing column, repeated columns summed. */
+function ascending(cols: readonly [number, number][]): readonly [number, number][] {
+  if (cols.every(([c], i) => i === 0 || c > cols[i - 1]![0])) return cols;
+  const merged = new Map<number, number>();
+  for (const [c, v] of cols) merged.set(c, (merged.get(c) ?? 0) + v);
+  return [...merged.entries()].sort((a, b) => a[0] - b[0]);
+}
 
 function fail(source: string, node: GraphNode, why: string): never {
   throw new QrobustError('unsupported_layer', `${source}: node '${node.name}' (${node.op.kind}): ${why}`);
@@ -77,7 +89,10 @@ function linearRows(node: GraphNode, inputs: readonly { offset: number; shape: S
       const rows: Row[] = [];
       for (let o = 0; o < nOut; o++) {
         const cols: [number, number][] = [];
-        for (let k = 0; k < nIn; k++) cols.push([x.offset + k, op.kernel[k * nOut + o]!]);
+        for (let k = 0; k < nIn; k++) {
+          const w = op.kernel[k * nOut + o]!;
+          if (w !== 0) cols.push([x.offset + k, w]);
+        }
         rows.push({ cols, constant: op.bias[o]! });
       }
       return { rows, shape: [nOut] };
@@ -203,6 +218,31 @@ function linearRows(node: GraphNode, inputs: readonly { offset: number; shape: S
   }
 }
 
+/** Matrix entries the node's step will hold (weights, window taps, copies), counted before its rows are built. */
+function entriesOf(node: GraphNode, inputs: readonly { shape: Shape }[]): number {
+  const op = node.op;
+  const x = inputs[0]!.shape;
+  const spatial = x.length === 3;
+  switch (op.kind) {
+    case 'dense':
+      return op.kernel.length;
+    case 'conv2d': {
+      if (!spatial) return 0;
+      const [kh, kw, cig, co] = op.kernelShape;
+      const g = geometry(x, [kh, kw], op.strides, op.dilations, op.padding);
+      return g.outH * g.outW * co * kh * kw * cig;
+    }
+    case 'avgPool':
+    case 'maxPool': {
+      if (!spatial) return 0;
+      const g = geometry(x, op.poolSize, op.strides, [1, 1], op.padding);
+      return g.outH * g.outW * g.channels * op.poolSize[0] * op.poolSize[1];
+    }
+    default:
+      return inputs.reduce((s, i) => s + sizeOf(i.shape), 0);
+  }
+}
+
 /** The activation applied after a node's linear part. */
 function activationOf(node: GraphNode): Activation {
   const op = node.op;
@@ -214,9 +254,11 @@ class DagLowering {
   private live: Live[] = [];
   private readonly lastUse = new Map<string, number>();
   readonly b: IrBuilder;
+  private readonly budget: EntryBudget;
 
   constructor(private readonly graph: ModelGraph, private readonly source: string) {
     this.b = new IrBuilder(sizeOf(graph.inputShape), source);
+    this.budget = new EntryBudget(source);
     graph.nodes.forEach((n, k) => n.inputs.forEach((i) => this.lastUse.set(i, k)));
     this.lastUse.set(graph.output, graph.nodes.length);
     this.live = [{ name: MODEL_INPUT, shape: graph.inputShape, size: sizeOf(graph.inputShape), nonNegative: false }];
@@ -248,22 +290,22 @@ class DagLowering {
       }
     }
     for (const r of rows) {
-      const merged = new Map<number, number>();
-      for (const [c, v] of r.cols) merged.set(c, (merged.get(c) ?? 0) + v);
-      for (const [c, v] of [...merged.entries()].sort((a, b) => a[0] - b[0])) m.add(c, v);
+      for (const [c, v] of ascending(r.cols)) m.add(c, v);
       m.endRow();
       bias.push(r.constant);
     }
-    this.b.linear(m.finish(), Float64Array.from(bias), name);
+    this.b.linear(densified(m.finish()), Float64Array.from(bias), name);
   }
 
   lower(node: GraphNode, k: number): void {
     const carried = this.live.filter((t) => (this.lastUse.get(t.name) ?? -1) > k);
     const inputs = node.inputs.map((i) => ({ offset: this.offsetOf(i), shape: this.live.find((t) => t.name === i)!.shape }));
+    this.budget.reserve(node.name, entriesOf(node, inputs) + carried.reduce((s, t) => s + 2 * t.size, 0));
     if (node.op.kind === 'maxPool') {
       this.maxPool(node, carried, inputs[0]!);
       return;
     }
+    if (this.chainDense(node, carried) || this.chainChannelAffine(node, carried)) return;
     const { rows, shape } = linearRows(node, inputs, this.source);
     const act = activationOf(node);
     const out: Live = { name: node.name, shape, size: rows.length, nonNegative: act.kind === 'relu' || (act.kind === 'clip' && act.min >= 0) };
@@ -275,6 +317,42 @@ class DagLowering {
       return;
     }
     this.nonlinear(node, carried, rows, act, out);
+  }
+
+  /**
+   * A dense layer (linear or ReLU) that reads the whole state and leaves nothing carried, as one dense matrix:
+   * what the general path builds, without the rows. False when the node is not such a layer.
+   */
+  private chainDense(node: GraphNode, carried: readonly Live[]): boolean {
+    const op = node.op;
+    if (op.kind !== 'dense' || carried.length > 0 || (op.activation.kind !== 'linear' && op.activation.kind !== 'relu')) return false;
+    const [nIn, nOut] = op.kernelShape;
+    if (this.live.length !== 1 || this.live[0]!.size !== nIn) return false;
+    const data = new Float64Array(nOut * nIn);
+    for (let k = 0; k < nIn; k++) for (let o = 0; o < nOut; o++) data[o * nIn + k] = op.kernel[k * nOut + o]!;
+    this.b.linear(denseMatrix(nOut, nIn, data), Float64Array.from(op.bias), node.name);
+    if (op.activation.kind === 'relu') this.b.relu(`${node.name}/relu`);
+    this.live = [{ name: node.name, shape: [nOut], size: nOut, nonNegative: op.activation.kind === 'relu' }];
+    return true;
+  }
+
+  /**
+   * A channel affine that reads the whole state and leaves nothing carried, as element-wise steps (a scale,
+   * then a shift, each left out when it is the identity): the IR builder then counts their float32 roundings
+   * as it does for the file's Mul, Div, Sub and Add. False when the node is not such a layer.
+   */
+  private chainChannelAffine(node: GraphNode, carried: readonly Live[]): boolean {
+    const op = node.op;
+    if (op.kind !== 'channelAffine' || carried.length > 0 || this.live.length !== 1) return false;
+    const x = this.live[0]!;
+    const c = x.shape[x.shape.length - 1]!;
+    if (op.scale.length !== c) return false;
+    const scale = Float64Array.from({ length: x.size }, (_, i) => op.scale[i % c]!);
+    const offset = Float64Array.from({ length: x.size }, (_, i) => op.offset[i % c]!);
+    if (scale.some((s) => s !== 1)) this.b.scale(scale, node.name);
+    if (offset.some((o) => o !== 0)) this.b.add(offset, node.name);
+    this.live = [{ name: node.name, shape: x.shape, size: x.size, nonNegative: false }];
+    return true;
   }
 
   /** relu over [carried as (v, −v) or v] ++ pieces of z; then the next affine step puts them back together. */
@@ -312,6 +390,11 @@ class DagLowering {
     for (const p of pieces) for (const r of z) split.push(shift(r, p.sign, p.shift));
     this.affine([], split, node.name);
     this.b.relu(`${node.name}/relu`);
+    // A plain ReLU with nothing carried needs no recombination (and the next affine step stays as it is).
+    if (carried.length === 0 && pieces.length === 1 && base === 0) {
+      this.live = [out];
+      return;
+    }
     // Step 3: recombine into [carried] ++ [out].
     const recombined: Row[] = [];
     let offset = 0;
@@ -363,20 +446,34 @@ class DagLowering {
     this.live = [...carried, { name: node.name, shape: [g.outH, g.outW, g.channels], size: g.outH * g.outW * g.channels, nonNegative: input.nonNegative }];
   }
 
-  finish(): NetworkIR {
+  finish(inputShape: Shape): NetworkIR {
     if (this.live.length !== 1 || this.live[0]!.name !== this.graph.output) {
       throw new QrobustError('unsupported_layer', `${this.source}: the graph output '${this.graph.output}' is not the last tensor`);
     }
-    return this.b.finish(this.graph.inputShape);
+    return this.b.finish(inputShape);
   }
 }
 
 /**
- * The IR of a model graph with an optional front normalization (see the module comment).
- * @throws QrobustError('unsupported_layer') naming the first node with no exact form.
+ * A source file's own input, when the IR's input is to be the file's elements rather than the graph's NHWC
+ * image: graph input element g is the file's element `order[g]` (null: the same order), and `shape` is the shape
+ * the IR reports.
  */
-export function irFromModelGraph(graph: ModelGraph, front: { readonly mean: readonly number[]; readonly std: readonly number[] } | undefined, source: string): NetworkIR {
+export interface FileInput {
+  readonly order: Int32Array | null;
+  readonly shape: readonly number[];
+}
+
+/**
+ * The IR of a model graph with an optional front normalization (see the module comment), on the graph's NHWC
+ * input or, given `fileInput`, on the file's input elements in their own order.
+ * @throws QrobustError('invalid_model') for a parameter that is not finite, QrobustError('unsupported_layer')
+ *   naming the first node with no exact form, or the node that makes the network too large (`ir-size.ts`).
+ */
+export function irFromModelGraph(graph: ModelGraph, front: { readonly mean: readonly number[]; readonly std: readonly number[] } | undefined, source: string, fileInput?: FileInput): NetworkIR {
+  checkFiniteParameters(graph, source);
   const d = new DagLowering(graph, source);
+  if (fileInput?.order) d.b.linear(permutationMatrix(fileInput.order), null, 'input order');
   if (front) {
     const n = sizeOf(graph.inputShape);
     const c = graph.inputShape[2];
@@ -385,5 +482,5 @@ export function irFromModelGraph(graph: ModelGraph, front: { readonly mean: read
     d.b.scale(Float64Array.from({ length: n }, (_, i) => Math.fround(1 / at(front.std, i))), 'normalize');
   }
   graph.nodes.forEach((node, k) => d.lower(node, k));
-  return d.finish();
+  return d.finish(fileInput?.shape ?? graph.inputShape);
 }

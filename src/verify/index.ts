@@ -14,7 +14,7 @@ export type {
   VerificationResult,
 } from './property.js';
 export { formatCounterexample, parseVnnlib, readVnnlib } from './vnnlib.js';
-export { irFromOnnx, irFromOnnxBytes } from './from-onnx.js';
+export { irFromOnnx, irFromOnnxBytes } from './onnx-network.js';
 export { irFromModelDir, irFromPreparedGraph } from './from-model.js';
 export { intervalBounds } from './ibp.js';
 export { crownBounds, crownSpecLowerBounds, type CrownOptions } from './crown.js';

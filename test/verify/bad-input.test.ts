@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DataType, writeOnnxModel, type OnnxModel, type OnnxNode, type OnnxTensor } from '../../src/onnx/index.js';
-import { irFromOnnxBytes } from '../../src/verify/from-onnx.js';
+import { irFromOnnxBytes } from '../../src/verify/onnx-network.js';
 import { parseVnnlib } from '../../src/verify/vnnlib.js';
 import { runCliCaptured as cli } from '../fixtures/cli.js';
 import { MNISTFC, NEEDS_MNISTFC, parseWitness } from './fixtures.js';

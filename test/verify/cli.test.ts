@@ -12,7 +12,7 @@ import { isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';
 import { saveQuantizedModel } from '../../src/quant/quantized-dir.js';
 import { makeQuantSpec } from '../../src/quant/spec.js';
 import { parseEpsilon } from '../../src/cli/epsilon.js';
-import { irFromOnnx } from '../../src/verify/from-onnx.js';
+import { irFromOnnx } from '../../src/verify/onnx-network.js';
 import { evaluateIR } from '../../src/verify/ir.js';
 import { inBox, isUnsafe } from '../../src/verify/property.js';
 import type { VerifyDirReport } from '../../src/verify/verify-dir.js';

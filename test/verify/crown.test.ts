@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Rng } from '../../src/core/rng.js';
 import { QrobustError } from '../../src/core/errors.js';
 import { crownBounds, crownSpecLowerBounds } from '../../src/verify/crown.js';
-import { irFromOnnx } from '../../src/verify/from-onnx.js';
+import { irFromOnnx } from '../../src/verify/onnx-network.js';
 import { intervalBounds } from '../../src/verify/ibp.js';
 import { applyStep, evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
 import { localRobustnessCase, type LinearConstraint } from '../../src/verify/property.js';

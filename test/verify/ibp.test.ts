@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/rng.js';
 import { QrobustError } from '../../src/core/errors.js';
-import { irFromOnnx } from '../../src/verify/from-onnx.js';
+import { irFromOnnx } from '../../src/verify/onnx-network.js';
 import { intervalBounds } from '../../src/verify/ibp.js';
 import { applyStep, evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
 import { readVnnlib } from '../../src/verify/vnnlib.js';

@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { Rng } from '../../src/core/rng.js';
 import { QrobustError } from '../../src/core/errors.js';
 import { DataType, readOnnxModel, writeOnnxModel, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from '../../src/onnx/index.js';
-import { irFromOnnx, irFromOnnxBytes } from '../../src/verify/from-onnx.js';
+import { irFromOnnx, irFromOnnxBytes } from '../../src/verify/onnx-network.js';
 import { evaluateIR, type NetworkIR } from '../../src/verify/ir.js';
 import { readVnnlib } from '../../src/verify/vnnlib.js';
 import { MNISTFC, NEEDS_MNISTFC, samplePoints } from './fixtures.js';
@@ -205,16 +205,15 @@ test('MatMul with the constant on the left, Mul and Sub from a constant match ON
   assert.ok((await maxDifference(bytes, ir, [12], inputs)) < 1e-5);
 });
 
-test('an unsupported operator is named with its node; so are branching graphs and non-constant weights', () => {
+test('an unsupported operator is named with its node; so are products and quotients of activations and a softmax output', () => {
   const rng = new Rng(6);
   const w = randomTensor(rng, [3, 4], 'w');
   const cases: [OnnxNode[], OnnxTensor[], RegExp][] = [
-    [[node('Gemm', ['x', 'w'], ['h'], [int('transB', 1)], 'fc'), node('Sigmoid', ['h'], ['y'], [], 'act1')], [w], /net\.onnx: node 'act1' \(Sigmoid\): operator Sigmoid is not supported/],
-    [[node('Relu', ['x'], ['h'], [], 'r'), node('Add', ['h', 'x'], ['y'], [], 'residual')], [], /node 'residual' \(Add\): operator Add on two inputs that depend on the network input/],
-    [[node('Relu', ['x'], ['h'], [], 'r'), node('Relu', ['x'], ['y'], [], 'second')], [], /node 'second' \(Relu\): reads 'x', an earlier activation/],
-    [[node('MatMul', ['x', 'x'], ['y'], [], 'square')], [], /node 'square' \(MatMul\)/],
-    [[node('Conv', ['x', 'w'], ['y'], [int('group', 2)], 'grouped')], [randomTensor(rng, [2, 1, 1, 1], 'w')], /node 'grouped' \(Conv\): group 2 is not supported/],
-    [[node('Div', ['w1', 'x'], ['y'], [], 'inverse')], [randomTensor(rng, [1, 4], 'w1')], /node 'inverse' \(Div\): division by a tensor that depends on the network input/],
+    [[node('Gemm', ['x', 'w'], ['h'], [int('transB', 1)], 'fc'), node('Sign', ['h'], ['y'], [], 'act1')], [w], /net\.onnx: node 'act1' \(Sign\): not supported by the ONNX importer/],
+    [[node('MatMul', ['x', 'x'], ['y'], [], 'square')], [], /node 'square' \(MatMul\): a product of two activations is not linear/],
+    [[node('Div', ['w1', 'x'], ['y'], [], 'inverse')], [randomTensor(rng, [1, 4], 'w1')], /node 'inverse' \(Div\): division by an activation is not linear/],
+    // Y_i of a property are the file's outputs: a softmax there is not left out, and it has no exact form.
+    [[node('Gemm', ['x', 'w'], ['h'], [int('transB', 1)], 'fc'), node('Softmax', ['h'], ['y'], [], 'probs')], [w], /node 'probs' \(Softmax\): not supported/],
   ];
   for (const [nodes, inits, message] of cases) {
     const bytes = writeOnnxModel(makeModel(nodes, inits, ['x', [1, 4]], ['y', [1, 3]]));
@@ -222,6 +221,61 @@ test('an unsupported operator is named with its node; so are branching graphs an
   }
 });
 
+test('graphs a chain reader refuses lower exactly: Sigmoid, a residual Add, a branch read twice, a grouped Conv, Gemm with transA', async () => {
+  const rng = new Rng(7);
+  const nodes = [
+    node('Conv', ['x', 'gw', 'gb'], ['c'], [int('group', 2), ints('pads', [1, 1, 1, 1])], 'grouped'),
+    node('Relu', ['c'], ['r']),
+    node('Add', ['r', 'x'], ['s'], [], 'residual'),
+    node('Sigmoid', ['x'], ['g'], [], 'gate'),
+    node('Mul', ['g', 'half'], ['g2'], [], 'gate_scale'),
+    node('Add', ['s', 'g2'], ['t'], [], 'merge'),
+    node('Reshape', ['t', 'column'], ['col'], [], 'as_column'),
+    node('Gemm', ['col', 'fw', 'fb'], ['y'], [int('transA', 1)], 'logits'),
+  ];
+  const inits = [randomTensor(rng, [4, 2, 3, 3], 'gw', 0.5), randomTensor(rng, [4], 'gb', 0.1), f32([1], [0.5], 'half'), i64([2], [36, 1], 'column'), randomTensor(rng, [36, 3], 'fw', 0.3), randomTensor(rng, [3], 'fb', 0.1)];
+  const bytes = writeOnnxModel(makeModel(nodes, inits, ['x', [1, 4, 3, 3]], ['y', [1, 3]]));
+  const ir = irFromOnnxBytes(bytes, 'dag.onnx');
+  assert.equal(ir.inputSize, 36);
+  assert.ok(ir.steps.some((s) => s.kind === 'smooth'), 'the sigmoid is a smooth step');
+  const inputs = Array.from({ length: 8 }, () => Float64Array.from({ length: 36 }, () => rng.normal()));
+  const d = await maxDifference(bytes, ir, [1, 4, 3, 3], inputs);
+  assert.ok(d < 1e-5, `max difference ${d}`);
+});
+
 test('a missing ONNX file is an io_error naming the path', async () => {
   await assert.rejects(irFromOnnx('/nonexistent/net.onnx'), (e: unknown) => e instanceof QrobustError && e.code === 'io_error' && e.message.includes('/nonexistent/net.onnx'));
+});
+
+test('element-wise ops before and after a layer keep their float32 roundings in the margin: the importer folds nothing for the verifier', () => {
+  const rng = new Rng(8);
+  // Sub and Div (two roundings each: the op and a possible constant folding) and the Gemm's weights (one).
+  const chain = [node('Sub', ['x', 'm'], ['a']), node('Div', ['a', 's'], ['b']), node('Gemm', ['b', 'w', 'c'], ['y'], [int('transB', 1)], 'fc')];
+  const chainInits = [f32([4], [0.1, 0.2, 0.3, 0.4], 'm'), f32([4], [0.3, 0.5, 0.7, 0.9], 's'), randomTensor(rng, [2, 4], 'w'), randomTensor(rng, [2], 'c')];
+  const fc = irFromOnnxBytes(writeOnnxModel(makeModel(chain, chainInits, ['x', [1, 4]], ['y', [1, 2]])), 'chain.onnx');
+  assert.deepEqual(fc.steps.map((s) => (s.kind === 'affine' ? s.float32?.extraDepth : s.kind)), [5]);
+  // Sub (2), the conv's weights (1), a BatchNormalization after it (scale 2, shift 2), not folded into the kernel.
+  const conv = [node('Sub', ['x', 'm'], ['a']), node('Conv', ['a', 'k', 'kb'], ['c']), node('BatchNormalization', ['c', 'g', 'b', 'mu', 'v'], ['d']), node('Relu', ['d'], ['e']), node('Flatten', ['e'], ['y'])];
+  const convInits = [f32([1, 2, 1, 1], [0.1, 0.2], 'm'), randomTensor(rng, [3, 2, 2, 2], 'k'), randomTensor(rng, [3], 'kb'), f32([3], [1, 2, 3], 'g'), f32([3], [0, 1, 0], 'b'), f32([3], [0.5, 0, 0], 'mu'), f32([3], [1, 2, 0.5], 'v')];
+  const cnn = irFromOnnxBytes(writeOnnxModel(makeModel(conv, convInits, ['x', [1, 2, 3, 3]], ['y', [1, 12]])), 'cnn.onnx');
+  // The flatten of the NCHW map is a permutation of the graph's NHWC values: exact, no rounding.
+  assert.deepEqual(cnn.steps.map((s) => (s.kind === 'affine' ? s.float32?.extraDepth : s.kind)), [7, 'relu', 0]);
+});
+
+test('a flat input that the network reshapes to an image before a Conv matches ONNX Runtime, element for element', async () => {
+  const rng = new Rng(9);
+  const nodes = [
+    node('Reshape', ['x', 'image'], ['img'], [], 'to_image'),
+    node('Conv', ['img', 'k', 'kb'], ['c'], [ints('pads', [1, 1, 1, 1])], 'conv'),
+    node('Relu', ['c'], ['r']),
+    node('Flatten', ['r'], ['f']),
+    node('Gemm', ['f', 'w', 'b'], ['y'], [int('transB', 1)], 'fc'),
+  ];
+  // Three channels: the file's C order (channel first) differs from the graph's NHWC image.
+  const inits = [i64([4], [-1, 3, 2, 2], 'image'), randomTensor(rng, [2, 3, 3, 3], 'k', 0.5), randomTensor(rng, [2], 'kb', 0.1), randomTensor(rng, [4, 8], 'w', 0.5), randomTensor(rng, [4], 'b', 0.1)];
+  const bytes = writeOnnxModel(makeModel(nodes, inits, ['x', ['batch', 12]], ['y', [1, 4]]));
+  const ir = irFromOnnxBytes(bytes, 'flat.onnx');
+  assert.deepEqual(ir.inputShape, [12]);
+  const inputs = Array.from({ length: 6 }, () => Float64Array.from({ length: 12 }, () => rng.normal()));
+  assert.ok((await maxDifference(bytes, ir, [1, 12], inputs)) < 1e-5);
 });

@@ -4,7 +4,9 @@
  * - `qrobust verify --onnx NET.onnx --vnnlib PROP.vnnlib [--timeout S] [--out CE.txt]`: one VNN-LIB property,
  *   VNN-COMP style: the first stdout line is `sat`, `unsat`, `unknown` or `timeout` (`sat`: a counterexample
  *   exists, re-checked in float64 and by onnxruntime), and `--out` receives the counterexample in VNN-COMP's
- *   format.
+ *   format. The network is read by the model importer, as `qrobust import` reads it, and lowered like a model
+ *   directory (`verify/onnx-network.ts`); the IR's inputs and outputs are the file's tensors in ONNX's C order,
+ *   VNN-LIB's X_i and Y_i, so the property and the counterexample need no mapping.
  * - `qrobust verify DIR --eps E [--n N] [--method ...] [--json FILE]`: local robustness of test samples of a
  *   model directory (quantized ones in their deployed integer semantics unless `--semantics fake-quant`).
  */
@@ -17,7 +19,7 @@ import { parseBackendName } from '../../backend/backend.js';
 import { QrobustError } from '../../core/errors.js';
 import type { RequantRounding } from '../../quant/integer/fixed-point.js';
 import { verifyProblemAuto } from '../../verify/auto.js';
-import { irFromOnnx } from '../../verify/from-onnx.js';
+import { irFromOnnx } from '../../verify/onnx-network.js';
 import { recheckCounterexample } from '../../verify/counterexample.js';
 import { onnxModelCheck } from '../../verify/onnx-check.js';
 import type { RequantEncoding } from '../../verify/smt/encode-integer.js';

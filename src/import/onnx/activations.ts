@@ -6,7 +6,8 @@
  * - A feature map has a 4-D ONNX shape `[1, d1, d2, d3]` over a graph value `[H, W, C]`; `axes[i]` names the graph
  *   axis (0 = H, 1 = W, 2 = C) of ONNX axis `i + 1`. NCHW is `[2, 0, 1]`; a Transpose only permutes `axes`.
  * - A vector is a graph value `[N]` holding the C-order elements of its ONNX shape without the batch axis, in
- *   any rank (`[1, 784]`, `[1, 784, 1]`, `[1, C, 1, 1]` after a global pool). `unflattened` remembers the feature
+ *   any rank (`[1, 784]`, `[1, 784, 1]`, `[1, C, 1, 1]` after a global pool; read as declared, also shapes
+ *   without a batch axis such as `[784]` or `[4, 3]`). `unflattened` remembers the feature
  *   map a flatten came from, so that a Reshape back to that map's shape returns the map itself.
  */
 import { elementCount } from '../../onnx/model.js';
@@ -31,7 +32,7 @@ export interface FeatureMap {
 export interface FlatVector {
   readonly kind: 'vector';
   readonly ref: string;
-  /** ONNX shape, batch axis first; the graph value has `elementCount(shape)` elements. */
+  /** ONNX shape, batch axis first (when read per example); the graph value has `elementCount(shape)` elements. */
   readonly shape: readonly number[];
   /** The feature map this vector is a flatten of (in the map's ONNX order), when known. */
   readonly unflattened?: FeatureMap;
@@ -55,9 +56,9 @@ export function isNchw(m: FeatureMap): boolean {
   return m.axes.every((a, i) => a === NCHW_AXES[i]);
 }
 
-/** Number of elements per example. */
+/** Number of elements per example (the batch is traced at size 1, so this is the whole tensor's). */
 export function sizeOf(a: Activation): number {
-  return elementCount(a.shape.slice(1));
+  return elementCount(a.shape);
 }
 
 /**

@@ -4,17 +4,18 @@
  * `Shape → Gather → Concat → Reshape` chains become plain shapes) or an activation, which lives on a graph node
  * (see `activations.ts`). The NCHW source becomes the graph's NHWC: kernels are transposed, axes remapped, and
  * a flatten of a feature map keeps ONNX's `chw` order. A final Softmax or LogSoftmax is left out (attacks read
- * logits) and recorded in the details.
+ * logits) and recorded in the details. The verifier reads the same graphs as declared (`OnnxReading`), keeping
+ * every operator: its properties speak of the file's own outputs.
  */
 import { QrobustError, isQrobustError } from '../../core/errors.js';
-import { MODEL_INPUT } from '../../graph/model-graph.js';
+import { MODEL_INPUT, type ModelGraph } from '../../graph/model-graph.js';
 import { NodeAttributes, describeNode } from '../../onnx/attributes.js';
 import { readOnnxModel } from '../../onnx/codec.js';
 import { constFromOnnx, foldConstantNode, showShape, type ConstTensor } from '../../onnx/constants.js';
-import { defaultOpset, type OnnxModel, type OnnxNode } from '../../onnx/model.js';
+import { defaultOpset, elementCount, type OnnxModel, type OnnxNode } from '../../onnx/model.js';
 import { DataType } from '../../onnx/schema.js';
-import type { ImportRequest, ImportedNetwork } from '../types.js';
-import { flattenOrderOf, sizeOf, type Activation } from './activations.js';
+import type { ImportRequest, ImportedNetwork, InputLayout } from '../types.js';
+import { flattenOrderOf, type Activation } from './activations.js';
 import { foldSlice } from './fold-slice.js';
 import { GraphWriter } from './graph-writer.js';
 import { concreteInputShape, inputActivation, resolveLayout } from './input-layout.js';
@@ -23,7 +24,7 @@ import { lowerArithmetic, lowerBatchNorm } from './lower-affine.js';
 import { lowerGemm, lowerMatMul } from './lower-linear.js';
 import { lowerConcat, lowerFlatten, lowerPad, lowerReshape, lowerSqueeze, lowerTranspose, lowerUnsqueeze } from './lower-shape.js';
 import { lowerConv, lowerGlobalPool, lowerPool } from './lower-window.js';
-import { defineAlias, onlyActivation, type Lowering, type NodeView } from './lowering.js';
+import { defineAlias, onlyActivation, type Lowering, type NodeView, type OnnxReading } from './lowering.js';
 
 /** The opsets whose semantics the lowerings follow. */
 export const ONNX_OPSETS = { min: 9, max: 21 } as const;
@@ -67,9 +68,13 @@ const LOWERINGS: Readonly<Record<string, Lower>> = {
 /** Output operators that only rescale logits monotonically; left out of the graph. */
 const STRIPPED_OUTPUTS = new Set(['Softmax', 'LogSoftmax']);
 
-function decode(req: ImportRequest): OnnxModel {
+/**
+ * Decodes the bytes of an ONNX file.
+ * @throws QrobustError('invalid_model') naming the file when they are not an ONNX model.
+ */
+export function decodeOnnxFile(bytes: Uint8Array, file: string): OnnxModel {
   try {
-    return readOnnxModel(req.bytes, req.file);
+    return readOnnxModel(bytes, file);
   } catch (e) {
     if (isQrobustError(e)) throw new QrobustError('invalid_model', e.message, { cause: e });
     throw e;
@@ -102,7 +107,8 @@ function readerCounts(model: OnnxModel): Map<string, number> {
   return readers;
 }
 
-function lowerNode(st: Lowering, node: OnnxNode, output: string, stripped: string[]): void {
+/** Lowers one node; `stripped` collects the output operators left out (null: none is). */
+function lowerNode(st: Lowering, node: OnnxNode, output: string, stripped: string[] | null): void {
   const attrs = new NodeAttributes(node, st.source);
   if (node.domain !== '' && node.domain !== 'ai.onnx') attrs.fail(`operators of domain '${node.domain}' are not supported`);
   const consts = node.inputs.map((n) => (n === '' ? undefined : st.consts.get(n)));
@@ -117,7 +123,7 @@ function lowerNode(st: Lowering, node: OnnxNode, output: string, stripped: strin
     return;
   }
   const v: NodeView = { node, attrs, consts, acts, name: node.name || `${node.opType}_${node.outputs[0] ?? ''}` };
-  if (STRIPPED_OUTPUTS.has(node.opType) && node.outputs[0] === output) {
+  if (stripped && STRIPPED_OUTPUTS.has(node.opType) && node.outputs[0] === output) {
     stripped.push(node.opType);
     return defineAlias(st, output, onlyActivation(v), 1);
   }
@@ -132,14 +138,30 @@ function opCounts(model: OnnxModel): Record<string, number> {
 }
 
 /**
- * Imports a float ONNX classifier as a `ModelGraph` on the dataset's NHWC image.
- * @throws QrobustError('invalid_model') for a file that is not a complete ONNX model, QrobustError('shape_mismatch')
- *   when the input does not fit the image or the declared layout, or the output is not `numClasses` logits, and
- *   QrobustError('unsupported_layer') naming the node and operator for anything outside the supported subset.
+ * What `readOnnxGraph` reads: the file (its bytes, or the model decoded from them when the caller has it), and
+ * the image the graph's input is, with the layout in which the file's input sits on it.
  */
-export function importOnnx(req: ImportRequest): ImportedNetwork {
+export type OnnxGraphRequest = Pick<ImportRequest, 'file' | 'bytes' | 'imageShape' | 'layout'> & { readonly model?: OnnxModel };
+
+/** A graph read from an ONNX file, and the facts about the file that the import records. */
+export interface OnnxGraph {
+  readonly graph: ModelGraph;
+  readonly layout: InputLayout;
+  /** The output's ONNX shape, whose C-order elements the graph's output holds. */
+  readonly outputShape: readonly number[];
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Reads a float ONNX network as a `ModelGraph` on the NHWC image `req.imageShape`, `per-example` (a model to
+ * import; a final Softmax or LogSoftmax is left out) or `as-declared` (see `OnnxReading`; every operator is kept).
+ * @throws QrobustError('invalid_model') for a file that is not a complete ONNX model, QrobustError('shape_mismatch')
+ *   when the input does not fit the image or the declared layout, and QrobustError('unsupported_layer') naming the
+ *   node and operator for anything outside the supported subset.
+ */
+export function readOnnxGraph(req: OnnxGraphRequest, reading: OnnxReading): OnnxGraph {
   const source = req.file;
-  const model = decode(req);
+  const model = req.model ?? decodeOnnxFile(req.bytes, req.file);
   const g = model.graph;
   const opset = defaultOpset(model);
   if (opset === null) throw new QrobustError('invalid_model', `${source}: the model imports no default-domain opset`);
@@ -156,29 +178,25 @@ export function importOnnx(req: ImportRequest): ImportedNetwork {
     throw new QrobustError('unsupported_layer', `${source}: input '${input.name}' has element type ${input.elemType}; float is supported`);
   }
   if (!input.shape || input.shape.length === 0) throw new QrobustError('unsupported_layer', `${source}: input '${input.name}' has no declared shape`);
-  const shape = concreteInputShape(source, input.name, input.shape);
-  const layout = resolveLayout(source, shape, req.imageShape, req.layout);
+  const shape = concreteInputShape(source, input.name, input.shape, reading);
+  const layout = resolveLayout(source, shape, req.imageShape, req.layout, reading);
 
   const writer = new GraphWriter();
-  const st: Lowering = { source, opset, consts, acts: new Map(), writer, readers: readerCounts(model), uses: new Map(), folded: new Map() };
+  const st: Lowering = { source, opset, reading, consts, acts: new Map(), writer, readers: readerCounts(model), uses: new Map(), folded: new Map() };
   st.acts.set(input.name, inputActivation(layout, shape, req.imageShape, writer));
   const output = g.outputs[0]!.name;
   const stripped: string[] = [];
-  for (const node of g.nodes) lowerNode(st, node, output, stripped);
+  for (const node of g.nodes) lowerNode(st, node, output, reading === 'per-example' ? stripped : null);
 
   const last = st.acts.get(output) ?? (() => {
     throw new QrobustError('unsupported_layer', `${source}: the graph output '${output}' is a constant, not computed from the input`);
   })();
-  const logits = logitsOf(st, last);
-  if (sizeOf(last) !== req.numClasses) {
-    throw new QrobustError('shape_mismatch', `${source}: the output '${output}' ${showShape(last.shape)} has ${sizeOf(last)} values for ${req.numClasses} classes`);
-  }
-  const graph = writer.finish(req.imageShape, logits);
+  const graph = writer.finish(req.imageShape, logitsOf(st, last, output));
   if (graph.output === MODEL_INPUT) throw new QrobustError('unsupported_layer', `${source}: the network is the identity`);
   return {
-    format: 'onnx',
     graph,
     layout,
+    outputShape: [...last.shape],
     details: {
       producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
       irVersion: model.irVersion,
@@ -192,9 +210,25 @@ export function importOnnx(req: ImportRequest): ImportedNetwork {
   };
 }
 
-/** The graph node holding the logits vector (a feature map at the output is flattened). */
-function logitsOf(st: Lowering, act: Activation): string {
+/**
+ * Imports a float ONNX classifier as a `ModelGraph` on the dataset's NHWC image.
+ * @throws the errors of `readOnnxGraph`, and QrobustError('shape_mismatch') when the output is not `numClasses`
+ *   logits.
+ */
+export function importOnnx(req: ImportRequest): ImportedNetwork {
+  const read = readOnnxGraph(req, 'per-example');
+  const size = elementCount(read.outputShape);
+  if (size !== req.numClasses) {
+    const output = (read.details['output'] as { name: string }).name;
+    throw new QrobustError('shape_mismatch', `${req.file}: the output '${output}' ${showShape(read.outputShape)} has ${size} values for ${req.numClasses} classes`);
+  }
+  return { format: 'onnx', graph: read.graph, layout: read.layout, details: read.details };
+}
+
+/** The graph node holding the output's elements in ONNX's C order (a feature map at the output is flattened). */
+function logitsOf(st: Lowering, act: Activation, output: string): string {
   if (act.kind === 'vector') return act.ref;
-  const order = flattenOrderOf(act) ?? 'chw';
+  const order = flattenOrderOf(act);
+  if (order === null) throw new QrobustError('unsupported_layer', `${st.source}: the graph output '${output}' is a feature map with ONNX axes ${showShape(act.axes)} of NHWC, whose elements no flatten lists in C order`);
   return st.writer.add('logits_flatten', { kind: 'flatten', order }, [act.ref]);
 }

@@ -1,2 +1,3 @@
-/** The ONNX importer: float ONNX classifiers (opset 9–21) as format-neutral model graphs. */
-export { importOnnx, ONNX_OPSETS } from './import-onnx.js';
+/** The ONNX importer: float ONNX classifiers (opset 9–21) as format-neutral model graphs, for import and for the verifier. */
+export { decodeOnnxFile, importOnnx, ONNX_OPSETS, readOnnxGraph, type OnnxGraph, type OnnxGraphRequest } from './import-onnx.js';
+export type { OnnxReading } from './lowering.js';

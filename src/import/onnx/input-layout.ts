@@ -8,54 +8,57 @@ import { elementCount, type OnnxDim } from '../../onnx/model.js';
 import type { InputLayout } from '../types.js';
 import { NCHW_AXES, NHWC_AXES, onnxShapeOf, sameShape, type Activation, type FeatureMap } from './activations.js';
 import type { GraphWriter } from './graph-writer.js';
+import type { OnnxReading } from './lowering.js';
 
 type Image = readonly [number, number, number];
 
 const show = (s: readonly (number | string | null)[]): string => `[${s.map((d) => d ?? '?').join(',')}]`;
 
 /**
- * The input shape with its batch axis set to 1.
+ * The input shape with its batch axis set to 1; read as declared, a fixed first axis is kept (it need not be a
+ * batch axis: `[784]` is a vector).
  * @throws QrobustError('unsupported_layer') for a batch axis other than 1 or symbolic, or another symbolic axis.
  */
-export function concreteInputShape(source: string, name: string, dims: readonly OnnxDim[]): number[] {
+export function concreteInputShape(source: string, name: string, dims: readonly OnnxDim[], reading: OnnxReading = 'per-example'): number[] {
   return dims.map((d, i) => {
     if (i === 0 && (d === null || typeof d === 'string' || d === 1 || d === -1)) return 1;
-    if (typeof d === 'number' && d > 0 && i > 0) return d;
+    if (typeof d === 'number' && d > 0 && (i > 0 || reading === 'as-declared')) return d;
     const what = i === 0 ? `a batch axis of ${String(d)} (1 or symbolic is supported)` : `a symbolic or unknown axis ${i} (${String(d)})`;
     throw new QrobustError('unsupported_layer', `${source}: input '${name}' ${show(dims)} has ${what}`);
   });
 }
 
-function fits(layout: InputLayout, shape: readonly number[], image: Image): boolean {
+function fitsLayout(layout: InputLayout, shape: readonly number[], image: Image, reading: OnnxReading): boolean {
   const [h, w, c] = image;
   const rest = shape.slice(1);
   switch (layout) {
     case 'nchw':
-      return sameShape(rest, [c, h, w]);
+      return shape[0] === 1 && sameShape(rest, [c, h, w]);
     case 'nhwc':
-      return sameShape(rest, [h, w, c]);
+      return shape[0] === 1 && sameShape(rest, [h, w, c]);
     case 'flat-nchw':
     case 'flat-nhwc':
-      return shape.length >= 2 && elementCount(rest) === h * w * c;
+      return (shape.length >= 2 || reading === 'as-declared') && elementCount(shape) === h * w * c;
   }
 }
 
 /**
  * The layout of an input of this shape (batch axis first) for the dataset's image `[H, W, C]`: the declared one,
  * checked, or else `nchw` for `[1, C, H, W]`, `nhwc` for `[1, H, W, C]`, and `flat-nchw` for any other shape of
- * `H·W·C` elements when C = 1.
+ * `H·W·C` elements when C = 1 (read as declared, a flat input may have any rank, `[784]` too).
  * @throws QrobustError('shape_mismatch') when the declared layout does not fit, when nothing fits, or when a flat
  *   input of a multi-channel image leaves the element order open.
  */
-export function resolveLayout(source: string, shape: readonly number[], image: Image, declared?: InputLayout): InputLayout {
+export function resolveLayout(source: string, shape: readonly number[], image: Image, declared?: InputLayout, reading: OnnxReading = 'per-example'): InputLayout {
   const where = `${source}: the input ${show(shape)}`;
+  const fits = (layout: InputLayout): boolean => fitsLayout(layout, shape, image, reading);
   if (declared !== undefined) {
-    if (!fits(declared, shape, image)) throw new QrobustError('shape_mismatch', `${where} does not fit layout '${declared}' for the image ${show(image)}`);
+    if (!fits(declared)) throw new QrobustError('shape_mismatch', `${where} does not fit layout '${declared}' for the image ${show(image)}`);
     return declared;
   }
-  if (fits('nchw', shape, image)) return 'nchw';
-  if (fits('nhwc', shape, image)) return 'nhwc';
-  if (fits('flat-nchw', shape, image)) {
+  if (fits('nchw')) return 'nchw';
+  if (fits('nhwc')) return 'nhwc';
+  if (fits('flat-nchw')) {
     if (image[2] === 1) return 'flat-nchw';
     throw new QrobustError('shape_mismatch', `${where} is a flat vector of a ${image[2]}-channel image; say --layout flat-nchw or flat-nhwc`);
   }

@@ -60,11 +60,15 @@ function folded(op: GraphOp | null, a: Affine): GraphOp | null {
   return { ...op, kernel, bias };
 }
 
-/** Applies `x · scale + offset` to the activation: folded into the node before it, or a new node. */
+/**
+ * Applies `x · scale + offset` to the activation: folded into the node before it, or a new node. Read as
+ * declared nothing is folded: the verifier keeps each element-wise op as the file computes it (its float32
+ * margin counts the roundings of each, and a folded product would be one more rounding of the weights).
+ */
 export function applyAffine(st: Lowering, v: NodeView, act: Activation, a: Affine): void {
   const out = v.node.outputs[0]!;
   if (a.scale.every((s) => s === 1) && a.offset.every((o) => o === 0)) return defineAlias(st, out, act, 1);
-  const merged = soleReader(st, act) ? folded(st.writer.opOf(act.ref), a) : null;
+  const merged = st.reading === 'per-example' && soleReader(st, act) ? folded(st.writer.opOf(act.ref), a) : null;
   if (merged) {
     st.writer.replaceOp(act.ref, merged);
     countFold(st, v.node.opType);

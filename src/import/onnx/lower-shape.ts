@@ -5,13 +5,13 @@
  */
 import { axesOf, flattenShape, normalizeAxis, reshapeShape, showShape, squeezeShape, unsqueezeShape } from '../../onnx/constants.js';
 import { elementCount } from '../../onnx/model.js';
-import { flattenOrderOf, mapShape, sameShape, type Activation, type AxisMap } from './activations.js';
-import { constInput, defineAlias, emit, onlyActivation, type Lowering, type NodeView } from './lowering.js';
+import { flattenOrderOf, mapShape, sameShape, type Activation, type AxisMap, type FlatVector } from './activations.js';
+import { checkBatchAxis, constInput, defineAlias, emit, onlyActivation, type Lowering, type NodeView } from './lowering.js';
 
 /** Binds the node's output to `act` seen with the ONNX shape `shape` (same elements in C order). */
 export function reshapeActivation(st: Lowering, v: NodeView, act: Activation, shape: readonly number[]): void {
   const out = v.node.outputs[0]!;
-  if (shape[0] !== 1) v.attrs.fail(`the result ${showShape(shape)} does not keep the batch axis first`);
+  checkBatchAxis(st, v, shape);
   if (sameShape(shape, act.shape)) return defineAlias(st, out, act, 1);
   if (act.kind === 'vector') {
     const back = act.unflattened;
@@ -22,10 +22,18 @@ export function reshapeActivation(st: Lowering, v: NodeView, act: Activation, sh
   emit(st, v, { kind: 'flatten', order }, [act.ref], (ref) => ({ kind: 'vector', ref, shape: [...shape], unflattened: act }));
 }
 
+/** The activation as a vector of the same ONNX shape: a feature map gets a flatten node in its C order. */
+export function asVector(st: Lowering, v: NodeView, act: Activation): FlatVector {
+  if (act.kind === 'vector') return act;
+  const order = flattenOrderOf(act) ?? v.attrs.fail(`flattening a feature map with ONNX axes ${showShape(act.axes)} of NHWC is not supported`);
+  const ref = st.writer.add(`${v.name}_flatten`, { kind: 'flatten', order }, [act.ref]);
+  return { kind: 'vector', ref, shape: act.shape, unflattened: act };
+}
+
 export function lowerFlatten(st: Lowering, v: NodeView): void {
   const act = onlyActivation(v);
   const axis = v.attrs.int('axis', 1);
-  if (axis === 0) v.attrs.fail('axis 0 folds the batch axis into the features');
+  if (axis === 0 && st.reading === 'per-example') v.attrs.fail('axis 0 folds the batch axis into the features');
   reshapeActivation(st, v, act, flattenShape(act.shape, axis));
 }
 
@@ -37,8 +45,9 @@ export function lowerReshape(st: Lowering, v: NodeView): void {
 
 export function lowerSqueeze(st: Lowering, v: NodeView): void {
   const act = onlyActivation(v);
-  // Without axes, every axis of size 1 but the batch axis (which is 1 here only because batch 1 is traced).
-  const axes = axesOf(v.attrs, v.consts) ?? act.shape.flatMap((d, i) => (i > 0 && d === 1 ? [i] : []));
+  // Without axes, every axis of size 1; read per example, but the batch axis (1 only because batch 1 is traced).
+  const first = st.reading === 'per-example' ? 1 : 0;
+  const axes = axesOf(v.attrs, v.consts) ?? act.shape.flatMap((d, i) => (i >= first && d === 1 ? [i] : []));
   reshapeActivation(st, v, act, squeezeShape(act.shape, axes, v.attrs));
 }
 

@@ -9,10 +9,19 @@ import type { OnnxNode } from '../../onnx/model.js';
 import type { Activation } from './activations.js';
 import type { GraphWriter } from './graph-writer.js';
 
+/**
+ * How the file's tensors are read. `per-example` (a model to import): axis 0 is the batch axis, and what would mix
+ * the examples of a batch is refused. `as-declared` (the verifier's, whose properties speak of the file's own
+ * input and output tensors): the graph at its declared input shape, batch 1, as it stands, so that an input may
+ * have any rank and shapes may move or drop axis 0.
+ */
+export type OnnxReading = 'per-example' | 'as-declared';
+
 export interface Lowering {
   /** The file name, for messages. */
   readonly source: string;
   readonly opset: number;
+  readonly reading: OnnxReading;
   readonly consts: Map<string, ConstTensor>;
   readonly acts: Map<string, Activation>;
   readonly writer: GraphWriter;
@@ -75,6 +84,14 @@ export function onlyActivation(v: NodeView): Activation {
   const dynamic = v.acts.filter((a): a is Activation => a !== undefined);
   if (dynamic.length !== 1 || v.acts[0] === undefined) v.attrs.fail('expects the activation as its first and only non-constant input');
   return dynamic[0]!;
+}
+
+/**
+ * Refuses a result shape that does not keep axis 0 as a batch axis of 1 when the file is read per example (a
+ * reshape that moves the batch axis would mix the examples of a batch).
+ */
+export function checkBatchAxis(st: Lowering, v: NodeView, shape: readonly number[]): void {
+  if (st.reading === 'per-example' && shape[0] !== 1) v.attrs.fail(`the result [${shape.join(',')}] does not keep the batch axis first`);
 }
 
 /** Constant input `i`, or a one-line error naming what it is. */

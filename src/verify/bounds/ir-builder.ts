@@ -16,7 +16,7 @@
  */
 import { QrobustError } from '../../core/errors.js';
 import { matVec, validateIR, type IRStep, type Matrix, type NetworkIR, type SmoothFunction } from '../ir.js';
-import { diagonalMatrix, matMul, scaleMatrix } from './matrix.js';
+import { densified, diagonalMatrix, matMul, scaleMatrix } from './matrix.js';
 
 /** Two matrices are multiplied into one when the product has at most this many entries (else kept as two steps). */
 const MAX_FOLDED_ENTRIES = 4_000_000;
@@ -84,7 +84,7 @@ export class IrBuilder {
     if (this.m && maxPerRow(w) > 1 && maxPerRow(transposeShape(this.m)) > 1) this.flush();
     const shift = this.b ? matVec(w, this.b) : null;
     const absShift = this.absB ? matVec(absMatrix(w), this.absB) : null;
-    if (this.m) this.m = matMul(w, this.m);
+    if (this.m) this.m = densified(matMul(w, this.m));
     else this.m = this.d ? scaleMatrix(w, null, this.d) : w;
     this.d = null;
     const b = shift ?? (bias ? new Float64Array(w.rows) : null);

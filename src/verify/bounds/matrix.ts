@@ -38,6 +38,14 @@ export class CsrBuilder {
   }
 }
 
+/** The matrix in dense form when at least half of its entries are nonzero (where dense products are faster). */
+export function densified(m: Matrix): Matrix {
+  if (m.format === 'dense' || 2 * m.values.length < m.rows * m.cols) return m;
+  const data = new Float64Array(m.rows * m.cols);
+  for (let i = 0; i < m.rows; i++) for (let k = m.rowPtr[i]!; k < m.rowPtr[i + 1]!; k++) data[i * m.cols + m.colIdx[k]!] = m.values[k]!;
+  return denseMatrix(m.rows, m.cols, data);
+}
+
 /** diag(d) as a CSR matrix. */
 export function diagonalMatrix(d: Float64Array): SparseMatrix {
   const b = new CsrBuilder(d.length);
@@ -48,14 +56,12 @@ export function diagonalMatrix(d: Float64Array): SparseMatrix {
   return b.finish();
 }
 
-/** The matrix P with (P x)[i] = x[perm[i]]. */
+/** The matrix P with (P x)[i] = x[perm[i]] (built straight into typed arrays: an input order can be large). */
 export function permutationMatrix(perm: Int32Array | readonly number[]): SparseMatrix {
-  const b = new CsrBuilder(perm.length);
-  for (let i = 0; i < perm.length; i++) {
-    b.add(perm[i]!, 1);
-    b.endRow();
-  }
-  return b.finish();
+  const n = perm.length;
+  const rowPtr = new Int32Array(n + 1);
+  for (let i = 0; i <= n; i++) rowPtr[i] = i;
+  return { format: 'csr', rows: n, cols: n, rowPtr, colIdx: Int32Array.from(perm), values: new Float64Array(n).fill(1) };
 }
 
 /** diag(r) · M · diag(c) (either may be null for the identity). */
