@@ -17,7 +17,7 @@ import { basename, join } from 'node:path';
 import { initBackend } from '../src/backend/backend.js';
 import { versions } from '../src/core/versions.js';
 import { loadModel } from '../src/models/io.js';
-import { quantizeDir, type QuantizedVariant } from '../src/quant/quantize-dir.js';
+import { quantizeDir, type QuantizedVariant } from '../src/workflows/quantize-model.js';
 import { makeQuantSpec, type QuantSpec } from '../src/quant/spec.js';
 
 interface Row {

@@ -32,7 +32,7 @@ export { trainModel, learningRateAt, TRAIN_DEFAULTS, type TrainOptions, type Tra
 export { trainAndSave, type TrainAndSaveOptions, type TrainAndSaveResult } from './models/train-and-save.js';
 export { evaluateAccuracy, predictLabels } from './models/evaluate.js';
 export { accuracyOf, argmax, argmaxRows, type AccuracyResult } from './models/prediction.js';
-export { evaluateModelDir, type EvaluateDirOptions, type EvaluateDirResult } from './models/evaluate-dir.js';
+export { evaluateModelDir, type EvaluateDirOptions, type EvaluateDirResult } from './workflows/evaluate-model.js';
 export { saveModel, loadModel, type LoadedModel } from './models/io.js';
 export { readMetadata, writeMetadata, type ModelMetadata } from './models/metadata.js';
 export { statisticsFor, DATASET_STATISTICS } from './models/dataset-statistics.js';
@@ -62,6 +62,7 @@ export { layerGraphToOnnx, LOGITS_OUTPUT } from './models/onnx-export.js';
 export { exportModelDir, parseExportFormat, EXPORT_FORMATS, type ExportFormat, type ExportedWeights, type OnnxExport } from './quant/export-dir.js';
 
 export * from './quant/index.js';
+export { quantizeDir, type QatDirOptions, type QuantizeDirOptions, type QuantizeDirResult, type QuantizedVariant } from './workflows/quantize-model.js';
 
 export {
   ATTACKS,
@@ -88,6 +89,6 @@ export {
   type RunAttackOptions,
   type RunAttackResult,
 } from './attacks/index.js';
-export { attackModelDir, type AttackDirOptions, type AttackDirReport, type AttackDirRow, type IntegerCheck } from './attacks/attack-dir.js';
+export { attackModelDir, type AttackDirOptions, type AttackDirReport, type AttackDirRow, type IntegerCheck } from './workflows/attack-model.js';
 
 export { runCli } from './cli/main.js';

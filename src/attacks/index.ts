@@ -36,4 +36,3 @@ export { squareFraction, squarePattern, squareSide } from './square-patterns.js'
 export { spsaAttack, SPSA_DEFAULTS } from './spsa.js';
 export { hopSkipJumpAttack, HOP_SKIP_JUMP_DEFAULTS } from './hop-skip-jump.js';
 export { autoEnsemble, AUTO_MEMBERS } from './auto.js';
-export { attackModelDir, type AttackDirOptions, type AttackDirReport, type AttackDirRow } from './attack-dir.js';

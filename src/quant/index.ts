@@ -79,7 +79,6 @@ export {
   type SaveQuantizedOptions,
 } from './quantized-dir.js';
 export { loadClassifier, type LoadClassifierOptions, type LoadedClassifier } from './load-classifier.js';
-export { quantizeDir, type QatDirOptions, type QuantizeDirOptions, type QuantizeDirResult, type QuantizedVariant } from './quantize-dir.js';
 export {
   QAT_DEFAULTS,
   QatNetwork,

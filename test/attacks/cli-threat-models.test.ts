@@ -11,7 +11,7 @@ import { isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';
 import { saveQuantizedModel } from '../../src/quant/quantized-dir.js';
 import { makeQuantSpec } from '../../src/quant/spec.js';
 import { readExamples } from '../../src/attacks/index.js';
-import type { AttackDirReport } from '../../src/attacks/attack-dir.js';
+import type { AttackDirReport } from '../../src/workflows/attack-model.js';
 import { mnistMeta } from '../quant/fixtures.js';
 import { tinyMnistModel } from './fixtures.js';
 

@@ -14,7 +14,7 @@ import { parseEpsilons } from '../../src/cli/epsilon.js';
 import { tf } from '../../src/backend/tf.js';
 import { loadClassifier } from '../../src/quant/load-classifier.js';
 import { predict, readExamples, runAttack } from '../../src/attacks/index.js';
-import type { AttackDirReport } from '../../src/attacks/attack-dir.js';
+import type { AttackDirReport } from '../../src/workflows/attack-model.js';
 import { mnistMeta } from '../quant/fixtures.js';
 import { tinyMnistModel } from './fixtures.js';
 

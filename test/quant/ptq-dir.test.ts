@@ -10,7 +10,7 @@ import { QrobustError } from '../../src/core/errors.js';
 import { loadDataset } from '../../src/data/index.js';
 import { classifierLogits } from '../../src/models/classifier.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
-import { evaluateModelDir } from '../../src/models/evaluate-dir.js';
+import { evaluateModelDir } from '../../src/workflows/evaluate-model.js';
 import { IntegerClassifier } from '../../src/quant/integer/integer-classifier.js';
 import { loadClassifier } from '../../src/quant/load-classifier.js';
 import { fakeQuantClassifier, integerClassifier, isIntegerExecutable, quantizeModel } from '../../src/quant/ptq.js';

@@ -4,7 +4,7 @@ import { type CliIO, optBool, optNumber, optString, requireString, EXIT_OK } fro
 import type { ParsedArgs } from '../args.js';
 import { parseEpsilons } from '../epsilon.js';
 import { parseBackendName } from '../../backend/backend.js';
-import { attackModelDir, type AttackDirReport, type AttackDirRow } from '../../attacks/attack-dir.js';
+import { attackModelDir, type AttackDirReport, type AttackDirRow } from '../../workflows/attack-model.js';
 import type { TargetMode } from '../../attacks/target-modes.js';
 import type { LossName, Norm } from '../../attacks/types.js';
 

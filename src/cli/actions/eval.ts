@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { type CliIO, optBool, optNumber, optString, EXIT_OK } from '../command.js';
 import type { ParsedArgs } from '../args.js';
-import { evaluateModelDir } from '../../models/evaluate-dir.js';
+import { evaluateModelDir } from '../../workflows/evaluate-model.js';
 import { parseBackendName } from '../../backend/backend.js';
 import type { RequantRounding } from '../../quant/integer/fixed-point.js';
 

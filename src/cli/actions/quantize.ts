@@ -9,7 +9,7 @@ import { TrainingProgress } from '../training-progress.js';
 import type { ParsedArgs } from '../args.js';
 import { parseBackendName } from '../../backend/backend.js';
 import { QrobustError } from '../../core/errors.js';
-import { quantizeDir, type QatDirOptions, type QuantizedVariant } from '../../quant/quantize-dir.js';
+import { quantizeDir, type QatDirOptions, type QuantizedVariant } from '../../workflows/quantize-model.js';
 import type { ActivationRangeMode, WeightRangeRule } from '../../quant/qat.js';
 import {
   makeQuantSpec,

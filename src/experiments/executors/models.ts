@@ -6,7 +6,7 @@
 import { relative } from 'node:path';
 import { readMetadata } from '../../models/metadata.js';
 import { trainAndSave } from '../../models/train-and-save.js';
-import { quantizeDir } from '../../quant/quantize-dir.js';
+import { quantizeDir } from '../../workflows/quantize-model.js';
 import type { QuantizationRecord } from '../../quant/quantized-dir.js';
 import type { TaskContext } from '../context.js';
 import type { ModelResult, QuantizeResult } from '../result-types.js';

@@ -8,7 +8,7 @@ import { loadDataset } from '../data/index.js';
 import { QrobustError } from '../core/errors.js';
 import { versions } from '../core/versions.js';
 import { loadClassifier } from '../quant/load-classifier.js';
-import { classifierAccuracy } from './classifier.js';
+import { classifierAccuracy } from '../models/classifier.js';
 
 export interface EvaluateDirOptions {
   readonly dir: string;

@@ -23,10 +23,10 @@ import { METADATA_FORMAT, METADATA_VERSION, type EvaluationRecord, type ModelMet
 import type { EpochSummary, LearningRateSchedule, TrainProgress } from '../models/train.js';
 import { parseArchName } from '../models/arch-names.js';
 import { buildModel } from '../models/zoo.js';
-import { fakeQuantClassifier, integerClassifier, quantizeModel, type QuantizedModel } from './ptq.js';
-import { qatFineTune, qatFromScratch, type ActivationRangeMode, type QatOptions, type QatRecord, type WeightRangeRule } from './qat.js';
-import { saveQuantizedModel } from './quantized-dir.js';
-import { specLabel, type QuantSpec } from './spec.js';
+import { fakeQuantClassifier, integerClassifier, quantizeModel, type QuantizedModel } from '../quant/ptq.js';
+import { qatFineTune, qatFromScratch, type ActivationRangeMode, type QatOptions, type QatRecord, type WeightRangeRule } from '../quant/qat.js';
+import { saveQuantizedModel } from '../quant/quantized-dir.js';
+import { specLabel, type QuantSpec } from '../quant/spec.js';
 import type { ImageDataset } from '../data/index.js';
 
 /** Quantization-aware training of every variant (see `QatOptions` for the defaults). */

@@ -17,13 +17,13 @@ import type { Classifier } from '../models/classifier.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { accuracyOf } from '../models/prediction.js';
 import { loadClassifier } from '../quant/load-classifier.js';
-import { writeExamples, type ExamplesAtEpsilon } from './examples-file.js';
-import { getAttack } from './registry.js';
-import { predict, runAttack, type EpsilonResult } from './run.js';
-import type { TargetMode } from './target-modes.js';
-import { chooseTargets } from './targets.js';
-import { evaluateTransfer } from './transfer.js';
-import type { AttackOptionName, AttackOptions, LossName, Norm } from './types.js';
+import { writeExamples, type ExamplesAtEpsilon } from '../attacks/examples-file.js';
+import { getAttack } from '../attacks/registry.js';
+import { predict, runAttack, type EpsilonResult } from '../attacks/run.js';
+import type { TargetMode } from '../attacks/target-modes.js';
+import { chooseTargets } from '../attacks/targets.js';
+import { evaluateTransfer } from '../attacks/transfer.js';
+import type { AttackOptionName, AttackOptions, LossName, Norm } from '../attacks/types.js';
 
 export interface AttackDirOptions {
   readonly dir: string;
