@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { resolveOptions } from '../attacks/options.js';
 import { ATTACK_NAMES } from '../attacks/attack-names.js';
 import { getAttack } from '../attacks/registry.js';
+import { tunableOption, tunableTypeError } from '../attacks/tunable-options.js';
 import type { AttackSpec, Norm } from '../attacks/types.js';
 import { QrobustError } from '../core/errors.js';
 import { DATASET_NAMES, getDatasetSpec } from '../data/index.js';
@@ -349,8 +350,10 @@ function readAttackParts(r: JsonReader, ownKeys: readonly string[], numClasses: 
   for (const key of r.keys()) {
     if (ownKeys.includes(key)) continue;
     const v = r.at(key).value;
-    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') options[key] = v;
-    else r.at(key).fail(`expected a number, string or boolean, got ${JSON.stringify(v)}`);
+    const t = tunableOption(key);
+    const wrong = t ? tunableTypeError(t, v) : `not a tunable attack option`;
+    if (wrong) r.at(key).fail(wrong);
+    options[key] = v as number | string | boolean;
   }
   for (const epsilon of eps) {
     try {

@@ -24,26 +24,15 @@ import type { TargetMode } from '../attacks/target-modes.js';
 import { chooseTargets } from '../attacks/targets.js';
 import { evaluateTransfer } from '../attacks/transfer.js';
 import type { AttackOptionName, AttackOptions, LossName, Norm } from '../attacks/types.js';
+import { flagOf, tunableOption, tunableTypeError, type TunableValues } from '../attacks/tunable-options.js';
 
 export interface AttackDirOptions {
   readonly dir: string;
   readonly attack: string;
   readonly epsilons: readonly number[];
   readonly norm?: Norm;
-  readonly loss?: LossName;
-  readonly steps?: number;
-  readonly stepSize?: number;
-  readonly restarts?: number;
-  readonly maxQueries?: number;
-  readonly confidence?: number;
-  readonly binarySearchSteps?: number;
-  readonly samples?: number;
-  /** Wrong classes tried, one run each (apgd-t, fab-t, auto). */
-  readonly targetClasses?: number;
-  /** Relative overshoot past the linearized boundary (deepfool, fab, fab-t). */
-  readonly overshoot?: number;
-  /** Expectation over transformation: gradients averaged over this many passes (gradient attacks). */
-  readonly eot?: number;
+  /** The attack's tunable options (attacks/tunable-options.ts); each must be one the attack uses. */
+  readonly options?: TunableValues;
   /** Test images to attack, a seeded subset (default 500). */
   readonly n?: number;
   readonly seed?: number;
@@ -112,7 +101,10 @@ export interface AttackDirReport {
     /** null for attacks that take no loss (DeepFool). */
     readonly loss: LossName | null;
     readonly steps: number | null;
+    /** The absolute step size when one was given. */
     readonly stepSize: number | null;
+    /** Otherwise the step as a multiple of ε (given, the attack's default, or 2.5 / steps). */
+    readonly relStepSize: number | null;
     readonly restarts: number | null;
     readonly gradient: 'exact' | 'ste' | null;
     readonly n: number;
@@ -187,20 +179,6 @@ function pathOf(quantized: boolean, integer: boolean): ComputationPath {
   return integer ? 'integer' : quantized ? 'fake-quant' : 'float32';
 }
 
-/** Options given on the command line that map one-to-one onto attack options. */
-const DIRECT_OPTIONS: readonly [keyof AttackDirOptions, AttackOptionName, string][] = [
-  ['steps', 'steps', 'steps'],
-  ['stepSize', 'stepSize', 'step-size'],
-  ['restarts', 'restarts', 'restarts'],
-  ['maxQueries', 'maxQueries', 'max-queries'],
-  ['confidence', 'confidence', 'confidence'],
-  ['binarySearchSteps', 'binarySearchSteps', 'binary-search-steps'],
-  ['samples', 'samples', 'samples'],
-  ['targetClasses', 'targetClasses', 'target-classes'],
-  ['overshoot', 'overshoot', 'overshoot'],
-  ['eot', 'eot', 'eot'],
-];
-
 /**
  * Attacks a model directory at every ε and returns the report `qrobust attack` prints and writes.
  * @throws QrobustError for unknown attacks, bad options, a shape mismatch, `--grad` or `integerCheck` on a float
@@ -209,13 +187,18 @@ const DIRECT_OPTIONS: readonly [keyof AttackDirOptions, AttackOptionName, string
 export async function attackModelDir(o: AttackDirOptions): Promise<AttackDirReport> {
   const spec = getAttack(o.attack);
   const uses = new Set<string>(spec.uses);
-  const given: Partial<Record<AttackOptionName, unknown>> = {};
-  for (const [from, to, flag] of DIRECT_OPTIONS) {
-    const v = o[from];
+  const given: TunableValues = {};
+  for (const [key, v] of Object.entries(o.options ?? {})) {
     if (v === undefined) continue;
-    if (!uses.has(to)) throw new QrobustError('invalid_option', `${spec.name} takes no ${to} option (--${flag})`);
-    given[to] = v;
+    const t = tunableOption(key);
+    if (!t) throw new QrobustError('invalid_option', `${spec.name}: unknown option '${key}'`);
+    if (!uses.has(key)) throw new QrobustError('invalid_option', `${spec.name} takes no ${key} option (--${flagOf(t)})`);
+    const wrong = tunableTypeError(t, v);
+    if (wrong) throw new QrobustError('invalid_option', `${spec.name}: --${flagOf(t)}: ${wrong}`);
+    given[key as AttackOptionName] = v;
   }
+  const loss = given.loss as LossName | undefined;
+  const steps = given.steps as number | undefined;
   if (o.targeted && !spec.targeted) throw new QrobustError('invalid_option', `${spec.name} has no targeted mode`);
   const backend = await initBackend(o.backend);
   const models = await loadModels(o);
@@ -240,7 +223,6 @@ export async function attackModelDir(o: AttackDirOptions): Promise<AttackDirRepo
       targets = o.targeted ? chooseTargets(models.attacked, x, labels, o.targeted, new Rng((seed ^ 0x7a3d5f1b) >>> 0), batchSize) : null;
       const options = {
         ...(o.norm ? { norm: o.norm } : {}),
-        ...(o.loss ? { loss: o.loss } : {}),
         ...given,
         targets,
         seed,
@@ -275,15 +257,16 @@ export async function attackModelDir(o: AttackDirOptions): Promise<AttackDirRepo
       results: rows,
       config: {
         norm: o.norm ?? spec.norms[0]!,
-        loss: uses.has('loss') ? (o.loss ?? spec.defaults.loss ?? 'ce') : null,
-        steps: uses.has('steps') ? (o.steps ?? (spec.defaults.steps as number)) : null,
-        stepSize: o.stepSize ?? null,
-        restarts: uses.has('restarts') ? (o.restarts ?? spec.defaults.restarts ?? 1) : null,
+        loss: uses.has('loss') ? (loss ?? spec.defaults.loss ?? 'ce') : null,
+        steps: uses.has('steps') ? (steps ?? (spec.defaults.steps as number)) : null,
+        stepSize: (given.stepSize as number | undefined) ?? null,
+        relStepSize: uses.has('stepSize') && given.stepSize === undefined ? ((given.relStepSize as number | undefined) ?? spec.defaults.relStepSize ?? 2.5 / (steps ?? spec.defaults.steps ?? 1)) : null,
+        restarts: uses.has('restarts') ? ((given.restarts as number | undefined) ?? spec.defaults.restarts ?? 1) : null,
         gradient: models.attackedQuantized && query === 'model' ? (o.gradient ?? 'ste') : null,
         n: data.count,
         seed,
         epsilons: o.epsilons,
-        options: { ...spec.defaults, ...given, ...(o.loss ? { loss: o.loss } : {}), norm: o.norm ?? spec.norms[0]! },
+        options: { ...spec.defaults, ...given, norm: o.norm ?? spec.norms[0]! },
         targeted: o.targeted ?? null,
         query,
         pixelGrid: o.pixelGrid ?? null,

@@ -69,7 +69,27 @@ test('deepfool runs from the CLI with its own defaults (L2, no loss)', async () 
   assert.ok(report.results[1]!.robustAccuracy <= report.results[0]!.robustAccuracy);
   const bad = await cli(['attack', floatDir, '--attack', 'deepfool', '--loss', 'margin', '--n', '4']);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /deepfool: unknown option 'loss'/);
+  assert.match(bad.err, /deepfool takes no loss option \(--loss\)/);
+});
+
+test('every tunable attack option is a flag, recorded in the report: --decay, --random-start, --no-early-stop, --p-init, --initial-const', async () => {
+  const help = await cli(['attack', '--help']);
+  for (const flag of ['--decay', '--random-start', '--no-early-stop', '--p-init', '--initial-const', '--learning-rate', '--delta', '--rel-step-size']) assert.ok(help.out.includes(flag), `--help lists ${flag}`);
+  const file = join(root, 'mim.json');
+  const r = await cli(['attack', floatDir, '--attack', 'mim', '--eps', '0.1', '--steps', '3', '--decay', '0.5', '--random-start', '--no-early-stop', '--n', '8', '--json', file]);
+  // MIM takes no random start: refused, naming the flag.
+  assert.equal(r.code, 2);
+  assert.match(r.err, /mim takes no randomStart option \(--random-start\)/);
+  const ok = await cli(['attack', floatDir, '--attack', 'mim', '--eps', '0.1', '--steps', '3', '--decay', '0.5', '--no-early-stop', '--n', '8', '--json', file]);
+  assert.equal(ok.code, 0, ok.err);
+  const report = JSON.parse(await readFile(file, 'utf8')) as AttackDirReport;
+  assert.equal(report.config.options['decay'], 0.5);
+  assert.equal(report.config.options['earlyStop'], false);
+  assert.equal(report.config.stepSize, null);
+  assert.equal(report.config.relStepSize, 0.1, 'the relative step MIM ran with');
+  const sq = await cli(['attack', floatDir, '--attack', 'square', '--eps', '0.1', '--max-queries', '20', '--p-init', '0.3', '--n', '4', '--json', file]);
+  assert.equal(sq.code, 0, sq.err);
+  assert.equal((JSON.parse(await readFile(file, 'utf8')) as AttackDirReport).config.options['pInit'], 0.3);
 });
 
 test('fab-t runs from the CLI with --target-classes and --overshoot, recorded in the report; deepfool rejects --target-classes', async () => {

@@ -7,6 +7,7 @@ import { parseBackendName } from '../../backend/backend.js';
 import { attackModelDir, type AttackDirReport, type AttackDirRow } from '../../workflows/attack-model.js';
 import type { TargetMode } from '../../attacks/target-modes.js';
 import type { LossName, Norm } from '../../attacks/types.js';
+import { flagOf, TUNABLE_OPTIONS, type TunableValues } from '../../attacks/tunable-options.js';
 
 function pct(v: number): string {
   return `${(v * 100).toFixed(2)}%`.padStart(8);
@@ -60,6 +61,24 @@ function describe(report: AttackDirReport): string {
   );
 }
 
+/** The tunable attack options given as flags (see attacks/tunable-options.ts). */
+function tunableValues(args: ParsedArgs): TunableValues {
+  const values: TunableValues = {};
+  for (const t of TUNABLE_OPTIONS) {
+    const flag = flagOf(t);
+    if (t.type === 'boolean') {
+      if (args.options[flag] !== undefined) values[t.key] = t.negated ? !optBool(args, flag) : optBool(args, flag);
+    } else if (t.type === 'loss') {
+      const v = optString(args, flag);
+      if (v !== undefined) values[t.key] = v as LossName;
+    } else {
+      const v = optNumber(args, flag);
+      if (v !== undefined) values[t.key] = v;
+    }
+  }
+  return values;
+}
+
 export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
   const attackName = requireString(args, 'attack', 'attack');
   const epsilons = parseEpsilons(optString(args, 'eps')!);
@@ -77,20 +96,10 @@ export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
     attack: attackName,
     epsilons,
     norm: optString(args, 'norm') as Norm | undefined,
-    loss: optString(args, 'loss') as LossName | undefined,
-    steps: optNumber(args, 'steps'),
-    stepSize: optNumber(args, 'step-size'),
-    restarts: optNumber(args, 'restarts'),
-    maxQueries: optNumber(args, 'max-queries'),
-    samples: optNumber(args, 'samples'),
-    confidence: optNumber(args, 'confidence'),
-    binarySearchSteps: optNumber(args, 'binary-search-steps'),
-    targetClasses: optNumber(args, 'target-classes'),
-    overshoot: optNumber(args, 'overshoot'),
+    options: tunableValues(args),
     targeted: optString(args, 'targeted') as TargetMode | undefined,
     source: optString(args, 'source'),
     query: optString(args, 'query') as 'model' | 'integer' | undefined,
-    eot: optNumber(args, 'eot'),
     pixelGrid: optNumber(args, 'pixel-grid'),
     n: optNumber(args, 'n'),
     seed: optNumber(args, 'seed'),

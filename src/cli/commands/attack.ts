@@ -1,6 +1,8 @@
 /** `qrobust attack`: robust accuracy of a model directory under one attack over a list of ε. */
 import { ATTACK_NAMES } from '../../attacks/attack-names.js';
 import { TARGET_MODES } from '../../attacks/target-modes.js';
+import { flagOf, TUNABLE_OPTIONS } from '../../attacks/tunable-options.js';
+import { LOSSES } from '../../attacks/types.js';
 import type { CommandDef } from '../command.js';
 
 export const attackCommand: CommandDef = {
@@ -11,20 +13,15 @@ export const attackCommand: CommandDef = {
     { name: 'attack', type: 'string', description: `attack: ${ATTACK_NAMES.join(', ')}`, choices: ATTACK_NAMES, placeholder: 'NAME' },
     { name: 'norm', type: 'string', description: "threat model (default: the attack's own: linf; l2 for cw-l2, deepfool, hopskipjump)", choices: ['linf', 'l2'], placeholder: 'linf|l2' },
     { name: 'eps', type: 'string', description: 'comma-separated ε list in pixel units', placeholder: 'E1,E2,...', default: '0.05,0.1,0.2,0.3' },
-    { name: 'loss', type: 'string', description: "loss to ascend: cross-entropy, CW margin or DLR (default: the attack's)", choices: ['ce', 'margin', 'dlr'], placeholder: 'ce|margin|dlr' },
-    { name: 'steps', type: 'int', description: "iterations (iterative attacks; default: the attack's)" },
-    { name: 'step-size', type: 'number', description: 'absolute step size (default: relative to ε)' },
-    { name: 'restarts', type: 'int', description: 'random restarts, worst case kept per sample (pgd, fab, fab-t)' },
-    { name: 'max-queries', type: 'int', description: 'query budget per image (square, hopskipjump, auto)' },
-    { name: 'samples', type: 'int', description: 'evaluations per gradient estimate (spsa; hopskipjump: the first)' },
-    { name: 'confidence', type: 'number', description: 'required logit margin κ (cw-l2)' },
-    { name: 'target-classes', type: 'int', description: 'wrong classes tried, one run each, best first (apgd-t, fab-t, auto)' },
-    { name: 'overshoot', type: 'number', description: 'relative overshoot past the linearized boundary (deepfool, fab, fab-t)' },
-    { name: 'binary-search-steps', type: 'int', description: 'rounds of the search over the constant c (cw-l2)' },
+    ...TUNABLE_OPTIONS.map((t) => ({
+      name: flagOf(t),
+      type: t.type === 'loss' ? ('string' as const) : t.type,
+      description: t.doc,
+      ...(t.type === 'loss' ? { choices: LOSSES, placeholder: LOSSES.join('|') } : {}),
+    })),
     { name: 'targeted', type: 'string', description: 'targeted attack at a random or the least likely class (seeded)', choices: TARGET_MODES, placeholder: 'random|least-likely' },
     { name: 'source', type: 'string', description: 'transfer attack: craft on this model directory, evaluate on DIR', placeholder: 'SRC' },
     { name: 'query', type: 'string', description: 'what the attack queries: the model, or the integer-exact path of a quantized DIR (black-box attacks)', choices: ['model', 'integer'], placeholder: 'model|integer' },
-    { name: 'eot', type: 'int', description: 'expectation over transformation: average gradients over K passes (randomized models)', placeholder: 'K' },
     { name: 'pixel-grid', type: 'int', description: 'round adversarial inputs onto the lattice of L levels (255: 8-bit) inside the ε-ball, then re-check', placeholder: 'L' },
     { name: 'n', type: 'int', description: 'attack a seeded subset of N test images', default: 500 },
     { name: 'seed', type: 'int', description: 'seed for the subset, the targets and the attack', default: 0 },
