@@ -175,6 +175,13 @@ interface LayerState {
   range: { min: number; max: number } | null;
 }
 
+/** A trainable variable holding `t`'s values; `t` is released (the variable keeps the data). */
+function variableOf(t: tf.Tensor): tf.Variable {
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v;
+}
+
 function assertTrainableSpec(spec: QuantSpec): void {
   if (spec.rounding === 'stochastic') {
     throw new QrobustError('invalid_quant_spec', "quantization-aware training rounds to nearest; rounding 'stochastic' is not supported");
@@ -217,8 +224,8 @@ export class QatNetwork {
       if (!isWeightStep(s)) return;
       const pos = idx.indexOf(i);
       const ws = layerWeightSpec(spec, { first: pos === 0, last: i === last });
-      const kernel = tf.variable(tf.tensor(s.kernel, [...s.kernelShape]), true);
-      const bias = tf.variable(tf.tensor1d(s.bias), true);
+      const kernel = variableOf(tf.tensor(s.kernel, [...s.kernelShape]));
+      const bias = variableOf(tf.tensor1d(s.bias));
       this.variables.push(kernel, bias);
       const quantizer = ws ? new QatWeightQuantizer(ws, rule, s.name) : null;
       quantizer?.refresh(s.kernel, s.kernelShape);
