@@ -85,9 +85,10 @@ export async function defendAdversarially(o: DefendOptions & { method: Adversari
         ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
       });
       const testAccuracy = test ? evaluate(new LayersClassifier(loaded.model, boundsOf(loaded.meta)), test) : undefined;
-      const { testAccuracy: _parentAccuracy, ...rest } = loaded.meta;
+      // The parent's test accuracy is not this model's: drop it, and record the new one when evaluated.
+      const { testAccuracy: _parentAccuracy, ...parentFields } = loaded.meta;
       const meta: ModelMetadata = {
-        ...rest,
+        ...parentFields,
         training: {
           epochs,
           batchSize,

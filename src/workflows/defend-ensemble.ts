@@ -12,8 +12,7 @@ import type { EvaluationRecord } from '../models/metadata.js';
 import { loadClassifier } from '../quant/load-classifier.js';
 import { quantizeDir } from '../quant/quantize-dir.js';
 import { makeQuantSpec, specLabel } from '../quant/spec.js';
-import { saveEnsembleDir } from '../defenses/ensemble-dir.js';
-import { ENSEMBLE_ARCH } from '../defenses/ensemble-dir.js';
+import { ENSEMBLE_ARCH, saveEnsembleDir } from '../defenses/ensemble-dir.js';
 import type { DefendOptions, DefendResult, DefenseRecord } from './defend.js';
 
 const ADVERSARIAL_ONLY = ['epsilon', 'steps', 'stepSize', 'beta', 'epochs', 'n', 'batchSize', 'learningRate', 'workers'] as const;
