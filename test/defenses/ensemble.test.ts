@@ -10,7 +10,7 @@ import { loadDataset } from '../../src/data/index.js';
 import { classifierLogits, LayersClassifier, type Classifier } from '../../src/models/classifier.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
 import { buildModel } from '../../src/models/zoo.js';
-import { fakeQuantClassifier, quantizeModel } from '../../src/quant/ptq.js';
+import { fakeQuantClassifier, integerClassifier, quantizeModel } from '../../src/quant/ptq.js';
 import { loadClassifier } from '../../src/quant/load-classifier.js';
 import { saveQuantizedModel } from '../../src/quant/quantized-dir.js';
 import { makeQuantSpec } from '../../src/quant/spec.js';
@@ -129,6 +129,27 @@ test('an ensemble directory loads back through loadClassifier (float and quantiz
   await assert.rejects(loadModel(out), /is an ensemble of model directories .* not one network/);
   await assert.rejects(saveEnsembleDir({ out: join(root, 'one'), members: [fpDir], combine: 'mean-probabilities' }), /at least two member directories, got 1/);
   await assert.rejects(saveEnsembleDir({ out: join(root, 'nested'), members: [fpDir, out], combine: 'mean-probabilities' }), /is an ensemble itself/);
+});
+
+test('with --integer, the quantized members of an ensemble run their integer-exact path and float members stay float', async () => {
+  const meta = mnistMeta('mlp-tiny');
+  const fpDir = join(root, 'int-fp');
+  const qDir = join(root, 'int-w8');
+  const fp = buildModel('mlp-tiny', MNIST_SPEC, 6);
+  await saveModel(fpDir, fp, meta);
+  fp.dispose();
+  const loaded = await loadModel(fpDir);
+  const spec = makeQuantSpec({ weights: { bits: 8 }, activations: { bits: 8 }, inputs: { bits: 8 } });
+  const qm = quantizeModel(loaded, spec, data);
+  await saveQuantizedModel(qDir, qm, { parentDir: fpDir, integerExecutable: true });
+  const out = join(root, 'int-ensemble');
+  await saveEnsembleDir({ out, members: [fpDir, qDir], combine: 'mean-probabilities' });
+  const back = await loadClassifier(out, { integer: true });
+  assert.equal(back.classifier.gradientMode, 'none');
+  const direct = new EnsembleClassifier([new LayersClassifier(loaded.model), integerClassifier(qm)]);
+  assert.deepEqual(classifierLogits(back.classifier, data), classifierLogits(direct, data));
+  back.classifier.dispose();
+  direct.dispose();
 });
 
 test('members that do not fit together are refused in one line', () => {
