@@ -20,6 +20,8 @@ export function adversarialTrainingHook(recipe: AdversarialTraining, bounds: rea
   const rng = new Rng(seed);
   return {
     workerModules: [ADVERSARIAL_SHARD_TASKS_URL],
+    // Each PGD step is a forward and backward pass; TRADES adds the clean half to the training pass.
+    workFactor: recipe.steps + (recipe.method === 'trades' ? 2 : 1),
     async makeStep(batch, { parallel }) {
       const params = adversarialShardParams(recipe, bounds, rng.nextUint32());
       const crafted = (await parallel.transform(ADVERSARIAL_INPUTS_TASK, batch.x, batch.labels, params)) as tf.Tensor4D;

@@ -7,7 +7,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend/tf.js';
 import { Rng } from '../core/rng.js';
 import { check } from '../core/errors.js';
-import { DataParallel } from '../backend/parallel/data-parallel.js';
+import { AUTO_MIN_SHARD_MACS, DataParallel } from '../backend/parallel/data-parallel.js';
 import type { TrainingObjective } from '../backend/parallel/shard-tasks.js';
 import { makeBatch, type Augmentation, type Batch, type ImageRecords } from './batch.js';
 
@@ -62,6 +62,11 @@ export interface TrainingStepInputs {
  */
 export interface TrainingStepHook {
   readonly workerModules?: readonly string[];
+  /**
+   * The work of one hooked step in plain training steps (e.g. PGD's steps + 1), so that the automatic thread
+   * count splits batches that are small but expensive; default 1.
+   */
+  readonly workFactor?: number;
   makeStep(batch: Batch, context: TrainingStepContext): Promise<TrainingStepInputs>;
 }
 
@@ -116,7 +121,11 @@ export async function trainModel(
   check(data.count > 0, 'the training set is empty');
   const rng = new Rng(opts.seed);
   const modules = opts.stepHook?.workerModules ? { workerModules: opts.stepHook.workerModules } : {};
-  const parallel = await DataParallel.create(model, opts.workers !== undefined ? { workers: opts.workers, ...modules } : { batchSize: opts.batchSize, ...modules });
+  const minShardMacs = AUTO_MIN_SHARD_MACS / Math.max(1, opts.stepHook?.workFactor ?? 1);
+  const parallel = await DataParallel.create(
+    model,
+    opts.workers !== undefined ? { workers: opts.workers, ...modules } : { batchSize: opts.batchSize, minShardMacs, ...modules },
+  );
   const optimizer = tf.train.adam(opts.learningRate);
   const stepsPerEpoch = Math.ceil(data.count / opts.batchSize);
   const totalSteps = stepsPerEpoch * opts.epochs;
