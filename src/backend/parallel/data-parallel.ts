@@ -388,8 +388,8 @@ export class DataParallel {
 
   /**
    * Mean cross-entropy (or the `objective`'s registered loss) over the batch, correct count and the gradients
-   * of the trainable weights (training mode;
-   * batch-norm moving averages are updated as described above). Does not change the trainable weights.
+   * of the trainable weights (training mode; batch-norm moving averages are updated as described above). Does
+   * not change the trainable weights.
    */
   weightGradients(x: Float32Array | tf.Tensor, labels: Labels, objective?: TrainingObjective): Promise<WeightGradientsOutput> {
     const companion = this.snapshotCompanion(objective);
@@ -584,9 +584,8 @@ export class DataParallel {
 
   /**
    * One optimisation step on the batch: the gradients of the mean cross-entropy (or of the `objective`'s
-   * registered loss), computed across the threads,
-   * applied with `optimizer.applyGradients` to the model's trainable weights. Returns the batch's loss and
-   * correct count (before the update).
+   * registered loss), computed across the threads, applied with `optimizer.applyGradients` to the model's
+   * trainable weights. Returns the batch's loss and correct count (before the update).
    */
   trainStep(x: Float32Array | tf.Tensor, labels: Labels, optimizer: tf.Optimizer, objective?: TrainingObjective): Promise<TrainStepOutput> {
     const companion = this.snapshotCompanion(objective);
