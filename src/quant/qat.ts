@@ -98,11 +98,14 @@ export interface QatStepObjective {
   prepare(network: Classifier, batch: Batch, globalStep: number): QatStep;
 }
 
-/** The QAT network's current forward pass as a `Classifier` (STE gradients); it owns no tensors. */
+/**
+ * The QAT network's current forward pass as a `Classifier`; it owns no tensors. Input gradients go through the
+ * activation and input quantizers by the STE; with weights-only quantization they are exact.
+ */
 class QatNetworkClassifier implements Classifier {
   readonly inputShape: readonly [number, number, number];
   readonly numClasses: number;
-  readonly gradientMode = 'ste' as const;
+  readonly gradientMode: 'ste' | 'exact';
   readonly description: string;
 
   constructor(
@@ -111,7 +114,8 @@ class QatNetworkClassifier implements Classifier {
   ) {
     this.inputShape = net.graph.inputShape;
     this.numClasses = net.graph.outputSize;
-    this.description = `QAT ${specLabel(net.spec)} (ste)`;
+    this.gradientMode = net.spec.activations || net.spec.inputs ? 'ste' : 'exact';
+    this.description = `QAT ${specLabel(net.spec)} (${this.gradientMode})`;
   }
 
   logits(x: tf.Tensor4D): tf.Tensor2D {
