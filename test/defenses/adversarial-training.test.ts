@@ -131,6 +131,25 @@ test('adversarial QAT crafts on the fake-quant network, raises its robustness an
   parent.dispose();
 });
 
+test('adversarial QAT with quantized activations and EMA ranges (TRADES through the STE) trains and leaks nothing', async () => {
+  const parent = buildModel('mlp-tiny', MNIST_SPEC, 3);
+  const spec = makeQuantSpec({ weights: { bits: 4 }, activations: { bits: 8 }, inputs: { bits: 8 } });
+  const before = tf.memory().numTensors;
+  const recipe = resolveAdversarialTraining({ method: 'trades', epsilon: 0.1, steps: 2 });
+  const r = await qatFineTune({ model: parent, meta: mnistMeta('mlp-tiny') }, spec, { ...train, count: 256 }, {
+    epochs: 2,
+    seed: 1,
+    batchSize: 64,
+    activationRanges: 'ema',
+    objective: adversarialQatObjective(recipe, 2),
+  });
+  assert.equal(tf.memory().numTensors, before, 'adversarial QAT with activation quantizers leaks tensors');
+  assert.ok(r.record.history.every((e) => Number.isFinite(e.loss)));
+  assert.ok(r.record.history[1]!.loss < r.record.history[0]!.loss, `loss did not fall: ${r.record.history.map((e) => e.loss).join(', ')}`);
+  assert.equal(r.record.activationRanges, 'ema');
+  parent.dispose();
+});
+
 test('recipes: defaults and one-line errors', () => {
   const r = resolveAdversarialTraining({ method: 'pgd-at', epsilon: 0.3 });
   assert.deepEqual(r, { method: 'pgd-at', epsilon: 0.3, steps: 10, stepSize: 0.075, beta: 6 });
