@@ -51,6 +51,9 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     throw new QrobustError('not_a_model', `${dir}: no such model directory`);
   }
   const meta = await readMetadata(dir);
+  if (typeof meta['ensemble'] === 'object' && meta['ensemble'] !== null) {
+    throw new QrobustError('not_a_model', `${dir} is an ensemble of model directories (qrobust.json "ensemble"), not one network: this command needs one of its members`);
+  }
   const jsonPath = join(dir, MODEL_JSON);
   let modelJson: { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
   try {

@@ -1,14 +1,15 @@
 /**
- * The training loop: mini-batch Adam on softmax cross-entropy, seeded shuffling and augmentation, cosine or
- * constant learning rate, progress callbacks. Each batch is split across worker threads (`workers`, see
+ * The training loop: mini-batch Adam on softmax cross-entropy (or the loss a per-batch `stepHook` makes, e.g.
+ * adversarial training), seeded shuffling and augmentation, cosine or constant learning rate, progress callbacks. Each batch is split across worker threads (`workers`, see
  * `backend/parallel`). Deterministic for a given seed, backend and number of threads.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend/tf.js';
 import { Rng } from '../core/rng.js';
 import { check } from '../core/errors.js';
-import { DataParallel } from '../backend/parallel/data-parallel.js';
-import { makeBatch, type Augmentation, type ImageRecords } from './batch.js';
+import { AUTO_MIN_SHARD_MACS, DataParallel } from '../backend/parallel/data-parallel.js';
+import type { TrainingObjective } from '../backend/parallel/shard-tasks.js';
+import { makeBatch, type Augmentation, type Batch, type ImageRecords } from './batch.js';
 
 export type LearningRateSchedule = 'constant' | 'cosine';
 
@@ -27,10 +28,46 @@ export interface TrainOptions {
    * `TrainReport.workers` says how many were used.
    */
   readonly workers?: number;
+  /**
+   * Makes each step's inputs and loss from the drawn batch (e.g. adversarial training); without it a step
+   * minimises the cross-entropy of the batch itself.
+   */
+  readonly stepHook?: TrainingStepHook;
   /** Called after every step; cheap to ignore. */
   readonly onStep?: (p: TrainProgress) => void;
   /** Called after every epoch with the epoch's mean loss and accuracy. */
   readonly onEpoch?: (e: EpochSummary) => void;
+}
+
+/** Where a training step stands, for a `TrainingStepHook`. */
+export interface TrainingStepContext {
+  /** The data-parallel executor of the model being trained (its weights are the current ones). */
+  readonly parallel: DataParallel;
+  readonly epoch: number;
+  readonly step: number;
+  readonly globalStep: number;
+}
+
+/** What one training step minimises: the mean of `objective`'s loss (default cross-entropy) over `x`. */
+export interface TrainingStepInputs {
+  readonly x: tf.Tensor4D;
+  readonly labels: tf.Tensor1D;
+  readonly objective?: TrainingObjective;
+}
+
+/**
+ * A per-batch hook of the training loop: turns the drawn batch into the step's inputs and loss. The loop owns
+ * what it returns (and disposes it, and the batch, after the step). Tasks the hook runs on the threads
+ * (shard transforms, shard losses) live in `workerModules`, which every worker imports.
+ */
+export interface TrainingStepHook {
+  readonly workerModules?: readonly string[];
+  /**
+   * The work of one hooked step in plain training steps (e.g. PGD's steps + 1), so that the automatic thread
+   * count splits batches that are small but expensive; default 1.
+   */
+  readonly workFactor?: number;
+  makeStep(batch: Batch, context: TrainingStepContext): Promise<TrainingStepInputs>;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'epochs' | 'seed'> = {
@@ -83,7 +120,12 @@ export async function trainModel(
   check(opts.learningRate > 0, `learning rate must be positive, got ${opts.learningRate}`);
   check(data.count > 0, 'the training set is empty');
   const rng = new Rng(opts.seed);
-  const parallel = await DataParallel.create(model, opts.workers !== undefined ? { workers: opts.workers } : { batchSize: opts.batchSize });
+  const modules = opts.stepHook?.workerModules ? { workerModules: opts.stepHook.workerModules } : {};
+  const minShardMacs = AUTO_MIN_SHARD_MACS / Math.max(1, opts.stepHook?.workFactor ?? 1);
+  const parallel = await DataParallel.create(
+    model,
+    opts.workers !== undefined ? { workers: opts.workers, ...modules } : { batchSize: opts.batchSize, minShardMacs, ...modules },
+  );
   const optimizer = tf.train.adam(opts.learningRate);
   const stepsPerEpoch = Math.ceil(data.count / opts.batchSize);
   const totalSteps = stepsPerEpoch * opts.epochs;
@@ -103,10 +145,13 @@ export async function trainModel(
         (optimizer as unknown as { learningRate: number }).learningRate = lr;
         const batch = makeBatch(data, idx, opts.augmentation, rng);
         let result: { loss: number; correct: number };
+        let inputs: TrainingStepInputs | undefined;
         try {
-          result = await parallel.trainStep(batch.x, batch.labels, optimizer);
+          inputs = opts.stepHook ? await opts.stepHook.makeStep(batch, { parallel, epoch, step, globalStep }) : batch;
+          result = await parallel.trainStep(inputs.x, inputs.labels, optimizer, inputs.objective);
         } finally {
           tf.dispose([batch.x, batch.labels]);
+          if (inputs && inputs !== batch) tf.dispose([inputs.x, inputs.labels, ...(inputs.objective?.companion ? [inputs.objective.companion] : [])]);
         }
         lossSum += result.loss * idx.length;
         correct += result.correct;

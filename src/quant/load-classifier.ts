@@ -2,7 +2,9 @@
  * One loader for every model directory: a plain directory gives the TF.js layers model as a `Classifier`, a
  * quantized directory gives its fake-quant classifier or, with `integer`, its integer-exact classifier; an imported
  * quantized network (`sourceQuantization` in qrobust.json: TFLite dynamic-range or full-integer) gives its
- * fake-quant or, with `integer`, its deployed classifier.
+ * fake-quant or, with `integer`, its deployed classifier; an ensemble directory (`ensemble` in qrobust.json) gives
+ * the ensemble of its members, each loaded here with the same options (with `integer`, full-precision members
+ * stay float: they have no integer form).
  */
 import { stat } from 'node:fs/promises';
 import { QrobustError } from '../core/errors.js';
@@ -11,6 +13,7 @@ import { loadModel } from '../models/io.js';
 import { readMetadata, type ModelMetadata } from '../models/metadata.js';
 import type { QuantGradient } from './fake-quant.js';
 import type { RequantRounding } from './integer/fixed-point.js';
+import { isEnsembleMeta, loadEnsembleClassifier } from '../defenses/ensemble-dir.js';
 import { loadSourceQuantizedClassifier } from './hybrid/load-hybrid.js';
 import { sourceQuantizationOf } from './hybrid/record.js';
 import { boundsOf, fakeQuantClassifier, integerClassifier } from './ptq.js';
@@ -49,6 +52,14 @@ export interface LoadedClassifier {
 export async function loadClassifier(dir: string, options: LoadClassifierOptions = {}): Promise<LoadedClassifier> {
   await assertDirectory(dir);
   const meta = await readMetadata(dir);
+  if (isEnsembleMeta(meta)) {
+    const { classifier, quantized } = await loadEnsembleClassifier(dir, meta, async (member) => {
+      const memberMeta = await readMetadata(member);
+      const floatMember = !isQuantizedMeta(memberMeta) && !sourceQuantizationOf(memberMeta, member);
+      return loadClassifier(member, floatMember ? { ...options, integer: false } : options);
+    });
+    return { classifier, meta, quantized };
+  }
   const sourceQuantization = isQuantizedMeta(meta) ? undefined : sourceQuantizationOf(meta, dir);
   if (sourceQuantization) {
     // An imported quantized network: its own deployed semantics, or their fake-quant counterpart.

@@ -23,12 +23,16 @@
  *   and the final averages are saved. DoReFa activations after a ReLU always use the fixed grid over [0, 1].
  * - **Optimiser and data** as in `trainModel`: Adam on softmax cross-entropy, cosine or constant learning
  *   rate, seeded shuffling and augmentation; one thread. Deterministic for a given seed and backend.
+ * - **Objective.** A `QatStepObjective` replaces the cross-entropy of the batch by its own loss, prepared per
+ *   batch on the network itself (e.g. adversarial QAT: inputs crafted on the fake-quant forward pass through
+ *   the STE). With EMA ranges, the activations of the loss's first forward pass are the ones tracked.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend/tf.js';
 import { check, QrobustError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { makeBatch, type Augmentation, type ImageRecords } from '../models/batch.js';
+import { makeBatch, type Augmentation, type Batch, type ImageRecords } from '../models/batch.js';
+import type { Classifier } from '../models/classifier.js';
 import { graphFromModel, isWeightStep, weightStepIndices, type LayerGraph, type LayerStep } from '../models/graph.js';
 import type { LoadedModel } from '../models/io.js';
 import type { ModelMetadata } from '../models/metadata.js';
@@ -68,8 +72,57 @@ export interface QatOptions {
   readonly calibrationData?: ImageRecords;
   /** Recorded as the calibration source and used for its reservoir. */
   readonly calibration?: CalibrationOptions;
+  /** What each step minimises (default: the cross-entropy of the batch). */
+  readonly objective?: QatStepObjective;
   readonly onStep?: (p: TrainProgress) => void;
   readonly onEpoch?: (e: EpochSummary) => void;
+}
+
+/** One step's loss from a `QatStepObjective`. */
+export interface QatStep {
+  /**
+   * Called inside the gradient tape with the network's forward pass; returns the mean loss to minimise and the
+   * logits whose predictions count as the training accuracy.
+   */
+  loss(forward: (x: tf.Tensor4D) => tf.Tensor2D): { readonly loss: tf.Scalar; readonly logits: tf.Tensor2D };
+  /** Releases what `prepare` made. */
+  dispose(): void;
+}
+
+/**
+ * A per-batch objective of quantization-aware training. `prepare` runs before each step, outside the gradient
+ * tape, with the network as a `Classifier` (the fake-quant forward pass with straight-through gradients, the
+ * current latent weights and grids); the batch stays owned by the loop.
+ */
+export interface QatStepObjective {
+  prepare(network: Classifier, batch: Batch, globalStep: number): QatStep;
+}
+
+/**
+ * The QAT network's current forward pass as a `Classifier`; it owns no tensors. Input gradients go through the
+ * activation and input quantizers by the STE; with weights-only quantization they are exact.
+ */
+class QatNetworkClassifier implements Classifier {
+  readonly inputShape: readonly [number, number, number];
+  readonly numClasses: number;
+  readonly gradientMode: 'ste' | 'exact';
+  readonly description: string;
+
+  constructor(
+    private readonly net: QatNetwork,
+    readonly bounds: readonly [number, number],
+  ) {
+    this.inputShape = net.graph.inputShape;
+    this.numClasses = net.graph.outputSize;
+    this.gradientMode = net.spec.activations || net.spec.inputs ? 'ste' : 'exact';
+    this.description = `QAT ${specLabel(net.spec)} (${this.gradientMode})`;
+  }
+
+  logits(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => this.net.forward(x));
+  }
+
+  dispose(): void {}
 }
 
 export const QAT_DEFAULTS = {
@@ -126,6 +179,13 @@ interface LayerState {
   range: { min: number; max: number } | null;
 }
 
+/** A trainable variable holding `t`'s values; `t` is released (the variable keeps the data). */
+function variableOf(t: tf.Tensor): tf.Variable {
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v;
+}
+
 function assertTrainableSpec(spec: QuantSpec): void {
   if (spec.rounding === 'stochastic') {
     throw new QrobustError('invalid_quant_spec', "quantization-aware training rounds to nearest; rounding 'stochastic' is not supported");
@@ -168,8 +228,8 @@ export class QatNetwork {
       if (!isWeightStep(s)) return;
       const pos = idx.indexOf(i);
       const ws = layerWeightSpec(spec, { first: pos === 0, last: i === last });
-      const kernel = tf.variable(tf.tensor(s.kernel, [...s.kernelShape]), true);
-      const bias = tf.variable(tf.tensor1d(s.bias), true);
+      const kernel = variableOf(tf.tensor(s.kernel, [...s.kernelShape]));
+      const bias = variableOf(tf.tensor1d(s.bias));
       this.variables.push(kernel, bias);
       const quantizer = ws ? new QatWeightQuantizer(ws, rule, s.name) : null;
       quantizer?.refresh(s.kernel, s.kernelShape);
@@ -345,6 +405,7 @@ export async function qatTrainGraph(
       };
     }
     const rng = new Rng(options.seed);
+    const view = new QatNetworkClassifier(net, inputRange);
     const stepsPerEpoch = Math.ceil(data.count / batchSize);
     const totalSteps = stepsPerEpoch * options.epochs;
     const history: EpochSummary[] = [];
@@ -365,16 +426,32 @@ export async function qatTrainGraph(
         const observed: tf.Tensor[] = [];
         let correctT: tf.Tensor | undefined;
         let extremesT: tf.Tensor | undefined;
-        const lossT = optimizer.minimize(
-          () => {
-            const logits = net.forward(batch.x, mode === 'ema' ? observed : undefined);
-            correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.labels), 'int32')));
-            if (observed.length) extremesT = tf.keep(tf.stack(observed));
-            return tf.losses.softmaxCrossEntropy(tf.oneHot(batch.labels, logits.shape[1]), logits) as tf.Scalar;
-          },
-          true,
-          net.variables,
-        )!;
+        let prepared: QatStep | undefined;
+        let lossT: tf.Scalar;
+        try {
+          prepared = options.objective?.prepare(view, batch, globalStep);
+          lossT = optimizer.minimize(
+            () => {
+              let passes = 0;
+              // The first forward pass of the step is the one whose activation ranges EMA tracks.
+              const forward = (x: tf.Tensor4D): tf.Tensor2D => net.forward(x, mode === 'ema' && passes++ === 0 ? observed : undefined);
+              let logits: tf.Tensor2D;
+              let loss: tf.Scalar;
+              if (prepared) ({ loss, logits } = prepared.loss(forward));
+              else {
+                logits = forward(batch.x);
+                loss = tf.losses.softmaxCrossEntropy(tf.oneHot(batch.labels, logits.shape[1]), logits) as tf.Scalar;
+              }
+              correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.labels), 'int32')));
+              if (observed.length) extremesT = tf.keep(tf.stack(observed));
+              return loss;
+            },
+            true,
+            net.variables,
+          )!;
+        } finally {
+          prepared?.dispose();
+        }
         const loss = (await lossT.data())[0]!;
         const c = (await correctT!.data())[0]!;
         if (extremesT) net.updateRanges((await extremesT.data()) as Float32Array, emaDecay);

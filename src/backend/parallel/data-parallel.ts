@@ -32,7 +32,8 @@ import { currentBackend, type BackendName } from '../backend.js';
 import { QrobustError } from '../../core/errors.js';
 import { WorkerPool, defaultWorkerCount, resolveWorkerCount, workerCountFromEnv } from './pool.js';
 import { INPUT_LOSS_NAMES, isInputLossName, type InputLossName } from './losses.js';
-import type { InputGradientResult as WorkerInputGradient, WeightGradientsResult } from './protocol.js';
+import type { InputGradientResult as WorkerInputGradient, TransformResult, WeightGradientsResult } from './protocol.js';
+import { shardTransform, type ShardParams, type TrainingObjective } from './shard-tasks.js';
 import {
   combineBatchNormState,
   forwardMacsPerSample,
@@ -386,14 +387,49 @@ export class DataParallel {
   }
 
   /**
-   * Mean cross-entropy over the batch, correct count and the gradients of the trainable weights (training mode;
-   * batch-norm moving averages are updated as described above). Does not change the trainable weights.
+   * Mean cross-entropy (or the `objective`'s registered loss) over the batch, correct count and the gradients
+   * of the trainable weights (training mode; batch-norm moving averages are updated as described above). Does
+   * not change the trainable weights.
    */
-  weightGradients(x: Float32Array | tf.Tensor, labels: Labels): Promise<WeightGradientsOutput> {
-    return this.enqueue(x, labels, (x, y) => this.weightGradientsNow(x, y));
+  weightGradients(x: Float32Array | tf.Tensor, labels: Labels, objective?: TrainingObjective): Promise<WeightGradientsOutput> {
+    const companion = this.snapshotCompanion(objective);
+    const run = this.enqueue(x, labels, (x, y) => this.weightGradientsNow(x, y, objective, companion));
+    return this.releaseAfter(run, companion);
   }
 
-  private async weightGradientsNow(x: Float32Array | tf.Tensor, y: Int32Array): Promise<WeightGradientsOutput> {
+  /** A clone of the objective's companion input taken now (the caller may dispose its own before the call runs). */
+  private snapshotCompanion(objective: TrainingObjective | undefined): tf.Tensor | undefined {
+    return objective?.companion ? tf.keep(objective.companion.clone()) : undefined;
+  }
+
+  private releaseAfter<T>(run: Promise<T>, t: tf.Tensor | undefined): Promise<T> {
+    if (t) void run.then(() => t.dispose(), () => t.dispose());
+    return run;
+  }
+
+  /** The companion input split like the batch: the main shard's part as a tensor, the workers' as owned arrays. */
+  private splitCompanion(companion: tf.Tensor, bounds: readonly [number, number][], n: number): { main: tf.Tensor; shards: Float32Array[] } {
+    if (companion.shape[0] !== n || companion.size !== n * this.inputSize) {
+      throw new QrobustError('shape_mismatch', `the training objective's companion input has shape [${companion.shape.join(', ')}], the batch has ${n} inputs of [${this.inputShape.join(', ')}]`);
+    }
+    const [m0, m1] = bounds[0]!;
+    const main = m1 - m0 === n ? companion.clone() : tf.slice(companion, m0, m1 - m0);
+    const shards = bounds.slice(1).map(([a, b]) => {
+      if (b === a) return new Float32Array(0);
+      const part = tf.slice(companion, a, b - a);
+      const data = ownedData(part);
+      part.dispose();
+      return data;
+    });
+    return { main, shards };
+  }
+
+  private async weightGradientsNow(
+    x: Float32Array | tf.Tensor,
+    y: Int32Array,
+    objective?: TrainingObjective,
+    companion?: tf.Tensor,
+  ): Promise<WeightGradientsOutput> {
     const t0 = performance.now();
     const trainable = this.model.trainableWeights;
     if (trainable.length !== this.layout.trainable.length) {
@@ -402,19 +438,41 @@ export class DataParallel {
     const vars = trainable.map((w) => w.read() as tf.Variable);
     const s = this.split(x, y);
     const scale = 1 / s.n;
+    let parts: { main: tf.Tensor; shards: Float32Array[] } | undefined;
+    try {
+      parts = companion ? this.splitCompanion(companion, s.bounds, s.n) : undefined;
+    } catch (e) {
+      tf.dispose([s.mainX, s.mainLabels]);
+      throw e;
+    }
     const packed: { flat?: Float32Array; used: boolean } = { used: false };
     const pending: Promise<WeightGradientsResult | undefined>[] = s.shards.map((shard, i) => {
       if (shard.labels.length === 0) return Promise.resolve(undefined);
       const weights = this.weightsFor(i, packed);
-      const transfer = [shard.x.buffer, shard.labels.buffer, ...(weights ? [weights.buffer] : [])] as ArrayBuffer[];
-      const req = { op: 'weightGradients' as const, x: shard.x, shape: [shard.labels.length, ...this.inputShape], labels: shard.labels, scale };
+      const own = parts?.shards[i];
+      const transfer = [shard.x.buffer, shard.labels.buffer, ...(weights ? [weights.buffer] : []), ...(own ? [own.buffer] : [])] as ArrayBuffer[];
+      const req = {
+        op: 'weightGradients' as const,
+        x: shard.x,
+        shape: [shard.labels.length, ...this.inputShape],
+        labels: shard.labels,
+        scale,
+        ...(objective ? { objective: { loss: objective.loss, params: objective.params, ...(own ? { companion: own } : {}) } } : {}),
+      };
       return this.pool!.call(i, weights ? { ...req, weights } : req, transfer);
     });
     const settled = Promise.allSettled(pending);
     let grads: tf.Tensor[] | undefined;
     try {
       const tm = performance.now();
-      const main = weightGradientTensors(this.model, vars, s.mainX, s.mainLabels, scale);
+      const main = weightGradientTensors(
+        this.model,
+        vars,
+        s.mainX,
+        s.mainLabels,
+        scale,
+        objective ? { loss: objective.loss, params: objective.params, companion: parts?.main ?? null } : undefined,
+      );
       grads = main.grads;
       let loss = main.loss.dataSync()[0]!;
       let correct = main.correct.dataSync()[0]!;
@@ -464,18 +522,75 @@ export class DataParallel {
       return out;
     } finally {
       if (grads) tf.dispose(grads);
-      tf.dispose([s.mainX, s.mainLabels]);
+      tf.dispose([s.mainX, s.mainLabels, ...(parts ? [parts.main] : [])]);
     }
   }
 
   /**
-   * One optimisation step on the batch: the gradients of the mean cross-entropy, computed across the threads,
-   * applied with `optimizer.applyGradients` to the model's trainable weights. Returns the batch's loss and
-   * correct count (before the update).
+   * Runs the registered shard transform `name` (see `shard-tasks`) on every shard of the batch, each thread on
+   * its own part with the current weights, and joins the parts: a new tensor shaped like x, owned by the caller.
+   * The transform sees where its shard sits in the batch (`ShardPlace`), so seeded randomness can differ per
+   * shard; the result then depends on the thread count, like the split itself.
    */
-  trainStep(x: Float32Array | tf.Tensor, labels: Labels, optimizer: tf.Optimizer): Promise<TrainStepOutput> {
+  transform(name: string, x: tf.Tensor, labels: Labels, params: ShardParams): Promise<tf.Tensor> {
     return this.enqueue(x, labels, async (x, y) => {
-      const { loss, correct, grads } = await this.weightGradientsNow(x, y);
+      const fn = shardTransform(name);
+      const t0 = performance.now();
+      const s = this.split(x, y);
+      const packed: { flat?: Float32Array; used: boolean } = { used: false };
+      const pending: Promise<TransformResult | undefined>[] = s.shards.map((shard, i) => {
+        if (shard.labels.length === 0) return Promise.resolve(undefined);
+        const weights = this.weightsFor(i, packed);
+        const transfer = [shard.x.buffer, shard.labels.buffer, ...(weights ? [weights.buffer] : [])] as ArrayBuffer[];
+        const req = {
+          op: 'transform' as const,
+          name,
+          x: shard.x,
+          shape: [shard.labels.length, ...this.inputShape],
+          labels: shard.labels,
+          params,
+          place: { offset: s.bounds[i + 1]![0], batchSize: s.n },
+        };
+        return this.pool!.call(i, weights ? { ...req, weights } : req, transfer);
+      });
+      const settled = Promise.allSettled(pending);
+      const parts: tf.Tensor[] = [];
+      try {
+        const tm = performance.now();
+        parts.push(fn(this.model, s.mainX, s.mainLabels, params, { offset: 0, batchSize: s.n }));
+        const tw = performance.now();
+        const results = await settled;
+        const tj = performance.now();
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        const workerMs: number[] = [];
+        results.forEach((r, i) => {
+          const out = (r as PromiseFulfilledResult<TransformResult | undefined>).value;
+          workerMs.push(out?.ms ?? 0);
+          if (!out) return;
+          const [a, b] = s.bounds[i + 1]!;
+          parts.push(tf.tensor(out.x, [b - a, ...this.inputShape], 'float32'));
+        });
+        const joined = parts.length === 1 ? parts.pop()! : tf.concat(parts, 0);
+        const te = performance.now();
+        this.lastTiming = { mainMs: tw - tm, workerMs, prepareMs: tm - t0, waitMs: tj - tw, joinMs: te - tj, totalMs: te - t0 };
+        return joined;
+      } finally {
+        tf.dispose(parts);
+        tf.dispose([s.mainX, s.mainLabels]);
+      }
+    });
+  }
+
+  /**
+   * One optimisation step on the batch: the gradients of the mean cross-entropy (or of the `objective`'s
+   * registered loss), computed across the threads, applied with `optimizer.applyGradients` to the model's
+   * trainable weights. Returns the batch's loss and correct count (before the update).
+   */
+  trainStep(x: Float32Array | tf.Tensor, labels: Labels, optimizer: tf.Optimizer, objective?: TrainingObjective): Promise<TrainStepOutput> {
+    const companion = this.snapshotCompanion(objective);
+    const run = this.enqueue(x, labels, async (x, y) => {
+      const { loss, correct, grads } = await this.weightGradientsNow(x, y, objective, companion);
       const named: tf.NamedTensorMap = {};
       const vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
       vars.forEach((v, i) => (named[v.name] = grads[i]!));
@@ -487,6 +602,7 @@ export class DataParallel {
       this.version++;
       return { loss, correct };
     });
+    return this.releaseAfter(run, companion);
   }
 
   /** Stops the workers. Later calls reject. Idempotent. */

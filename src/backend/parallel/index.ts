@@ -24,3 +24,14 @@ export {
 } from './pool.js';
 export { forwardMacsPerSample } from './replica.js';
 export { INPUT_LOSSES, INPUT_LOSS_NAMES, isInputLossName, type InputLossName, type PerSampleLoss } from './losses.js';
+export {
+  registerShardLoss,
+  registerShardTransform,
+  shardLoss,
+  shardTransform,
+  type ShardLoss,
+  type ShardParams,
+  type ShardPlace,
+  type ShardTransform,
+  type TrainingObjective,
+} from './shard-tasks.js';

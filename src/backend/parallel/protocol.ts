@@ -6,6 +6,7 @@
 import type { BackendName } from '../backend.js';
 import type { InputLossName } from './losses.js';
 import type { WeightLayout } from './replica.js';
+import type { ShardParams, ShardPlace } from './shard-tasks.js';
 
 export interface InitRequest {
   readonly op: 'init';
@@ -45,13 +46,27 @@ export interface WeightGradientsRequest {
   /** Loss is `scale · Σ CE` over the shard (1 / full batch size, so shard results add up). */
   readonly scale: number;
   readonly weights?: Float32Array;
+  /** A registered shard loss to use instead of cross-entropy, its parameters and companion input (see `shard-tasks`). */
+  readonly objective?: { readonly loss: string; readonly params: ShardParams; readonly companion?: Float32Array };
+}
+
+/** Runs a registered shard transform on the shard (see `shard-tasks`). */
+export interface TransformRequest {
+  readonly op: 'transform';
+  readonly name: string;
+  readonly x: Float32Array;
+  readonly shape: readonly number[];
+  readonly labels: Int32Array;
+  readonly params: ShardParams;
+  readonly place: ShardPlace;
+  readonly weights?: Float32Array;
 }
 
 export interface PingRequest {
   readonly op: 'ping';
 }
 
-export type Request = InitRequest | SetWeightsRequest | InputGradientRequest | WeightGradientsRequest | PingRequest;
+export type Request = InitRequest | SetWeightsRequest | InputGradientRequest | WeightGradientsRequest | TransformRequest | PingRequest;
 
 export interface InitResult {
   readonly backend: string;
@@ -76,11 +91,18 @@ export interface WeightGradientsResult {
   readonly ms: number;
 }
 
+export interface TransformResult {
+  /** The transformed shard, laid out as the input. */
+  readonly x: Float32Array;
+  readonly ms: number;
+}
+
 export interface ResultOf {
   init: InitResult;
   setWeights: null;
   inputGradient: InputGradientResult;
   weightGradients: WeightGradientsResult;
+  transform: TransformResult;
   ping: null;
 }
 

@@ -7,6 +7,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../tf.js';
 import { INPUT_LOSSES, type InputLossName } from './losses.js';
+import { shardLoss, type ShardParams } from './shard-tasks.js';
 
 /** The parts of a model's weight list a replica must agree on. */
 export interface WeightLayout {
@@ -213,10 +214,18 @@ export interface WeightGradientTensors {
   readonly grads: tf.Tensor[];
 }
 
+/** A registered training loss for `weightGradientTensors` (default: softmax cross-entropy of x). */
+export interface ShardObjectiveTensors {
+  readonly loss: string;
+  readonly params: ShardParams;
+  readonly companion: tf.Tensor | null;
+}
+
 /**
- * Training-mode forward and backward pass of `scale · Σ_i CE_i` over the shard. With `scale = 1 / batchSize`
- * the shards' losses and gradients add up to the mean over the whole batch. Batch-norm layers normalise with the
- * shard's statistics and update their moving averages from them (see `combineBatchNormState`).
+ * Training-mode forward and backward pass of `scale · Σ_i loss_i` over the shard, the loss being softmax
+ * cross-entropy unless `objective` names a registered shard loss. With `scale = 1 / batchSize` the shards'
+ * losses and gradients add up to the mean over the whole batch. Batch-norm layers normalise with the shard's
+ * statistics and update their moving averages from them (see `combineBatchNormState`).
  */
 export function weightGradientTensors(
   model: tfl.LayersModel,
@@ -224,18 +233,22 @@ export function weightGradientTensors(
   x: tf.Tensor,
   labels: tf.Tensor1D,
   scale: number,
+  objective?: ShardObjectiveTensors,
 ): WeightGradientTensors {
   let correct: tf.Scalar | undefined;
+  const custom = objective ? shardLoss(objective.loss) : undefined;
   const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+    let logits: tf.Tensor2D;
+    let perSample: tf.Tensor;
+    if (custom) {
+      const out = custom(model, x, labels, objective!.companion, objective!.params);
+      logits = out.logits;
+      perSample = out.perSample;
+    } else {
+      logits = model.apply(x, { training: true }) as tf.Tensor2D;
+      perSample = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, logits.shape[1]), logits, undefined, undefined, tf.Reduction.NONE);
+    }
     correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32'))) as tf.Scalar;
-    const perSample = tf.losses.softmaxCrossEntropy(
-      tf.oneHot(labels, logits.shape[1]),
-      logits,
-      undefined,
-      undefined,
-      tf.Reduction.NONE,
-    );
     return tf.mul(tf.sum(perSample), tf.scalar(scale)) as tf.Scalar;
   }, vars as tf.Variable[]);
   const ordered = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));

@@ -9,7 +9,7 @@ import { tf } from '../tf.js';
 import { initBackend } from '../backend.js';
 // Registers the custom layer every zoo model starts with, so that deserialisation finds it.
 import '../../models/normalize-layer.js';
-import type { Envelope, InitResult, InputGradientResult, Reply, Request, WeightGradientsResult } from './protocol.js';
+import type { Envelope, InitResult, InputGradientResult, Reply, Request, TransformResult, WeightGradientsResult } from './protocol.js';
 import {
   inputGradientTensors,
   ownedData,
@@ -22,6 +22,7 @@ import {
   type WeightLayout,
 } from './replica.js';
 import { isInputLossName } from './losses.js';
+import { shardTransform } from './shard-tasks.js';
 
 interface Replica {
   readonly model: tfl.LayersModel;
@@ -90,7 +91,21 @@ function weightGradients(req: Extract<Request, { op: 'weightGradients' }>): Weig
   if (req.weights) setWeightsFromFlat(r.model, req.weights);
   const x = tf.tensor(req.x, req.shape as number[], 'float32');
   const labels = tf.tensor1d(req.labels, 'int32');
-  const out = weightGradientTensors(r.model, r.vars, x, labels, req.scale);
+  const companion = req.objective?.companion ? tf.tensor(req.objective.companion, req.shape as number[], 'float32') : null;
+  let out;
+  try {
+    out = weightGradientTensors(
+      r.model,
+      r.vars,
+      x,
+      labels,
+      req.scale,
+      req.objective ? { loss: req.objective.loss, params: req.objective.params, companion } : undefined,
+    );
+  } catch (e) {
+    tf.dispose(companion ? [x, labels, companion] : [x, labels]);
+    throw e;
+  }
   try {
     return {
       loss: out.loss.dataSync()[0]!,
@@ -100,7 +115,27 @@ function weightGradients(req: Extract<Request, { op: 'weightGradients' }>): Weig
       ms: performance.now() - t0,
     };
   } finally {
-    tf.dispose([x, labels, out.loss, out.correct, ...out.grads]);
+    tf.dispose([x, labels, out.loss, out.correct, ...out.grads, ...(companion ? [companion] : [])]);
+  }
+}
+
+function transform(req: Extract<Request, { op: 'transform' }>): TransformResult {
+  const t0 = performance.now();
+  const r = need();
+  checkInput(req.x, req.shape, req.labels);
+  if (req.weights) setWeightsFromFlat(r.model, req.weights);
+  const fn = shardTransform(req.name);
+  const x = tf.tensor(req.x, req.shape as number[], 'float32');
+  const labels = tf.tensor1d(req.labels, 'int32');
+  try {
+    const out = fn(r.model, x, labels, req.params, req.place);
+    try {
+      return { x: ownedData(out), ms: performance.now() - t0 };
+    } finally {
+      out.dispose();
+    }
+  } finally {
+    tf.dispose([x, labels]);
   }
 }
 
@@ -115,6 +150,8 @@ async function handle(req: Request): Promise<unknown> {
       return inputGradient(req);
     case 'weightGradients':
       return weightGradients(req);
+    case 'transform':
+      return transform(req);
     case 'ping':
       return null;
     default:

@@ -1,0 +1,34 @@
+/**
+ * `qrobust defend`: apply a defense to a model directory and write the defended model directory: adversarial
+ * training (PGD-AT, TRADES) in float or, with --bits or a quantized DIR, quantization-aware; or an ensemble of
+ * models of several bit widths.
+ */
+import { DEFENSE_METHODS, ENSEMBLE_COMBINE_NAMES } from '../../defenses/defense-names.js';
+import type { CommandDef } from '../command.js';
+
+export const defendCommand: CommandDef = {
+  name: 'defend',
+  summary: 'defend a model: adversarial training (pgd-at, trades; float or quantization-aware) or an ensemble of bit widths',
+  positionals: [{ name: 'DIR', description: 'the model to defend (float or quantized); optional for --method ensemble with --members', required: false }],
+  options: [
+    { name: 'method', type: 'string', description: 'defense (boundary and nonlinear-map are not implemented yet)', choices: [...DEFENSE_METHODS] },
+    { name: 'out', type: 'string', description: 'output model directory (several --bits: one subdirectory per width)', placeholder: 'DIR' },
+    { name: 'eps', type: 'string', description: 'adversarial training: L∞ radius, a number or a fraction such as 8/255 (default 0.3 for MNIST/Fashion-MNIST, 8/255 for CIFAR-10)', placeholder: 'E' },
+    { name: 'steps', type: 'int', description: 'adversarial training: PGD steps per batch (default 10)' },
+    { name: 'step-size', type: 'number', description: 'adversarial training: PGD step size (default 2.5·eps/steps)' },
+    { name: 'beta', type: 'number', description: 'TRADES: weight of the KL term (default 6)' },
+    { name: 'epochs', type: 'int', description: 'adversarial training: epochs (default 1)' },
+    { name: 'bits', type: 'string', description: 'adversarial training: train quantization-aware at these weight widths; ensemble: add the parent quantized to each', placeholder: 'LIST' },
+    { name: 'members', type: 'string', description: 'ensemble: member model directories', placeholder: 'DIR,DIR,...' },
+    { name: 'combine', type: 'string', description: 'ensemble: how members are combined (default mean-probabilities)', choices: [...ENSEMBLE_COMBINE_NAMES] },
+    { name: 'seed', type: 'int', description: 'seed for the data subsets, shuffling and PGD random starts', default: 0 },
+    { name: 'n', type: 'int', description: 'adversarial training: train on a seeded subset of N images (default: all)' },
+    { name: 'batch-size', type: 'int', description: 'adversarial training: mini-batch size (default 128)' },
+    { name: 'lr', type: 'number', description: 'adversarial training: Adam learning rate (default 1e-3)' },
+    { name: 'eval-n', type: 'int', description: 'evaluate on a seeded subset of N test images (default all; 0 skips)' },
+    { name: 'workers', type: 'int', description: 'float adversarial training: threads to split each batch over (default: up to 2 where it pays)' },
+    { name: 'json', type: 'string', description: 'write the results as JSON to FILE', placeholder: 'FILE' },
+    { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
+  ],
+  action: () => import('../actions/defend.js'),
+};

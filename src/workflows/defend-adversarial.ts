@@ -1,0 +1,176 @@
+/**
+ * `defend --method pgd-at|trades`: adversarial fine-tuning of a parent model directory.
+ * - A float parent without `bits`: `trainModel` with the adversarial step hook (all threads); the result is a
+ *   float directory (quantize it afterwards for "train adversarially, then quantize").
+ * - A float parent with `bits`: adversarial quantization-aware training at each width, inputs crafted on the
+ *   fake-quant network through the STE (one directory per width, named by its label when there are several).
+ * - A quantized parent: adversarial QAT from its latent weights under its own spec ("quantize, then fine-tune
+ *   adversarially").
+ */
+import { join } from 'node:path';
+import { initBackend } from '../backend/backend.js';
+import { QrobustError } from '../core/errors.js';
+import { versions } from '../core/versions.js';
+import { loadDataset, type ImageDataset } from '../data/index.js';
+import { classifierAccuracy, LayersClassifier, type Classifier } from '../models/classifier.js';
+import { loadModel, saveModel } from '../models/io.js';
+import { readMetadata, writeMetadata, type EvaluationRecord, type ModelMetadata } from '../models/metadata.js';
+import { trainModel } from '../models/train.js';
+import { boundsOf, fakeQuantClassifier, integerClassifier, isIntegerExecutable, type QuantizedModel } from '../quant/ptq.js';
+import { qatFineTune, qatTrainGraph, type QatOptions, type QatRecord } from '../quant/qat.js';
+import { isQuantizedMeta, loadQuantizedModel, saveQuantizedModel } from '../quant/quantized-dir.js';
+import { makeQuantSpec, specLabel } from '../quant/spec.js';
+import { resolveAdversarialTraining, type AdversarialTraining, type AdversarialTrainingMethod } from '../defenses/adversarial-training.js';
+import { adversarialQatObjective, adversarialTrainingHook } from '../defenses/training-hooks.js';
+import { defaultEpsilon, type DefendedModel, type DefendOptions, type DefendResult, type DefenseRecord } from './defend.js';
+
+export const ADVERSARIAL_FINE_TUNE_DEFAULTS = { epochs: 1, batchSize: 128, learningRate: 1e-3 } as const;
+
+function evaluate(c: Classifier, test: ImageDataset): EvaluationRecord {
+  return { split: 'test', variant: test.variant, n: test.count, accuracy: classifierAccuracy(c, test).accuracy };
+}
+
+function record(recipe: AdversarialTraining, o: DefendOptions, extra: { epochs: number; batchSize: number; learningRate: number; trainCount: number; seconds: number; training: string }): DefenseRecord {
+  return {
+    method: recipe.method,
+    parent: o.dir!,
+    seed: o.seed ?? 0,
+    epsilon: recipe.epsilon,
+    norm: 'linf',
+    steps: recipe.steps,
+    stepSize: recipe.stepSize,
+    ...(recipe.method === 'trades' ? { beta: recipe.beta } : {}),
+    ...extra,
+  };
+}
+
+async function addDefense(dir: string, defense: DefenseRecord): Promise<void> {
+  const meta = await readMetadata(dir);
+  await writeMetadata(dir, { ...meta, defense });
+}
+
+export async function defendAdversarially(o: DefendOptions & { method: AdversarialTrainingMethod }): Promise<DefendResult> {
+  if (o.dir === undefined) throw new QrobustError('invalid_argument', `defend --method ${o.method}: missing DIR (the model to train adversarially)`);
+  const backend = await initBackend(o.backend);
+  const parentMeta = await readMetadata(o.dir);
+  const quantizedParent = isQuantizedMeta(parentMeta);
+  if (quantizedParent && o.bits?.length) {
+    throw new QrobustError('invalid_option', `--bits: ${o.dir} is quantized already; it is fine-tuned under its own spec (leave out --bits)`);
+  }
+  const epsilon = o.epsilon ?? defaultEpsilon(parentMeta.dataset);
+  if (epsilon === undefined) throw new QrobustError('invalid_option', `--eps: no default radius for dataset '${parentMeta.dataset}'; give --eps`);
+  const recipe = resolveAdversarialTraining({ method: o.method, epsilon, ...(o.steps !== undefined ? { steps: o.steps } : {}), ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}), ...(o.beta !== undefined ? { beta: o.beta } : {}) });
+  const seed = o.seed ?? 0;
+  const epochs = o.epochs ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.epochs;
+  const batchSize = o.batchSize ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.batchSize;
+  const learningRate = o.learningRate ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.learningRate;
+  const train = await loadDataset(parentMeta.dataset, 'train', o.n !== undefined ? { dataDir: o.dataDir, n: o.n, seed } : { dataDir: o.dataDir });
+  const test = o.evalN === 0 ? undefined : await loadDataset(parentMeta.dataset, 'test', o.evalN !== undefined ? { dataDir: o.dataDir, n: o.evalN, seed } : { dataDir: o.dataDir });
+  const common = { epochs, batchSize, learningRate };
+  const started = (label: string): void => o.onStart?.({ label, dataset: train.name, trainCount: train.count, epochs, stepsPerEpoch: Math.ceil(train.count / batchSize) });
+  const models: DefendedModel[] = [];
+
+  if (!quantizedParent && !o.bits?.length) {
+    // Float adversarial training.
+    const start = performance.now();
+    const loaded = await loadModel(o.dir);
+    try {
+      started('float');
+      const report = await trainModel(loaded.model, train, {
+        ...common,
+        seed,
+        stepHook: adversarialTrainingHook(recipe, boundsOf(loaded.meta), seed),
+        ...(o.workers !== undefined ? { workers: o.workers } : {}),
+        ...(o.onStep ? { onStep: o.onStep } : {}),
+        ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
+      });
+      const testAccuracy = test ? evaluate(new LayersClassifier(loaded.model, boundsOf(loaded.meta)), test) : undefined;
+      // The parent's test accuracy is not this model's: drop it, and record the new one when evaluated.
+      const { testAccuracy: _parentAccuracy, ...parentFields } = loaded.meta;
+      const meta: ModelMetadata = {
+        ...parentFields,
+        training: {
+          epochs,
+          batchSize,
+          optimizer: 'adam',
+          learningRate,
+          schedule: 'cosine',
+          augmentation: 'none',
+          trainCount: train.count,
+          seconds: report.seconds,
+          imagesPerSecond: report.imagesPerSecond,
+          workers: report.workers,
+        },
+        ...(testAccuracy ? { testAccuracy } : {}),
+        defense: record(recipe, o, { ...common, trainCount: train.count, seconds: report.seconds, training: 'float' }),
+        versions: { ...versions(), backend: backend.name },
+        createdAt: new Date().toISOString(),
+      };
+      await saveModel(o.out, loaded.model, meta);
+      models.push({ dir: o.out, label: 'float', ...(testAccuracy ? { testAccuracy } : {}), seconds: (performance.now() - start) / 1000 });
+    } finally {
+      loaded.model.dispose();
+    }
+    return { method: recipe.method, models };
+  }
+
+  // Adversarial quantization-aware training: from the float parent at each width, or the quantized parent's spec.
+  const qatOptions: QatOptions = {
+    ...common,
+    seed,
+    objective: adversarialQatObjective(recipe, seed),
+    ...(o.onStep ? { onStep: o.onStep } : {}),
+    ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
+  };
+  const variants: { out: string; train: () => Promise<{ qm: QuantizedModel; qat: QatRecord }> }[] = [];
+  if (quantizedParent) {
+    variants.push({
+      out: o.out,
+      train: async () => {
+        const parent = await loadQuantizedModel(o.dir!);
+        started(parent.label);
+        const r = await qatTrainGraph(parent.graph, boundsOf(parent.meta), parent.spec, train, qatOptions, false);
+        return { qm: { ...parent, graph: r.graph, plan: r.plan, calibration: r.calibration }, qat: r.record };
+      },
+    });
+  } else {
+    for (const bits of o.bits!) {
+      const spec = makeQuantSpec({ weights: { bits } });
+      variants.push({
+        out: o.bits!.length === 1 ? o.out : join(o.out, specLabel(spec)),
+        train: async () => {
+          const loaded = await loadModel(o.dir!);
+          try {
+            started(specLabel(spec));
+            const r = await qatFineTune(loaded, spec, train, qatOptions);
+            return { qm: r.model, qat: r.record };
+          } finally {
+            loaded.model.dispose();
+          }
+        },
+      });
+    }
+  }
+  for (const v of variants) {
+    const start = performance.now();
+    const { qm, qat } = await v.train();
+    const integerExecutable = isIntegerExecutable(qm);
+    let fakeQuant: EvaluationRecord | undefined;
+    let integer: EvaluationRecord | undefined;
+    if (test) {
+      const fc = fakeQuantClassifier(qm);
+      fakeQuant = evaluate(fc, test);
+      fc.dispose();
+      if (integerExecutable) {
+        const ic = integerClassifier(qm);
+        integer = evaluate(ic, test);
+        ic.dispose();
+      }
+    }
+    const accuracy = fakeQuant ? { fakeQuant, ...(integer ? { integer } : {}) } : undefined;
+    await saveQuantizedModel(v.out, qm, { parentDir: o.dir, integerExecutable, ...(accuracy ? { accuracy } : {}), qat });
+    await addDefense(v.out, record(recipe, o, { ...common, trainCount: train.count, seconds: qat.seconds, training: `qat ${qm.label}` }));
+    models.push({ dir: v.out, label: qm.label, ...(fakeQuant ? { testAccuracy: fakeQuant } : {}), ...(integer ? { integerAccuracy: integer } : {}), seconds: (performance.now() - start) / 1000 });
+  }
+  return { method: recipe.method, models };
+}
