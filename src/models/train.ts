@@ -1,17 +1,18 @@
 /**
- * The training loop: mini-batch Adam on softmax cross-entropy (or the loss a per-batch `stepHook` makes, e.g.
- * adversarial training), seeded shuffling and augmentation, cosine or constant learning rate, progress callbacks. Each batch is split across worker threads (`workers`, see
+ * Training: mini-batch Adam on softmax cross-entropy (or the loss a per-batch `stepHook` makes, e.g.
+ * adversarial training) over the shared epoch loop (`epochs.ts`: seeded shuffling and augmentation, cosine or
+ * constant learning rate, progress callbacks). Each batch is split across worker threads (`workers`, see
  * `backend/parallel`). Deterministic for a given seed, backend and number of threads.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend/tf.js';
-import { Rng } from '../core/rng.js';
 import { check } from '../core/errors.js';
 import { AUTO_MIN_SHARD_MACS, DataParallel } from '../backend/parallel/data-parallel.js';
 import type { TrainingObjective } from '../backend/parallel/shard-tasks.js';
-import { makeBatch, type Augmentation, type Batch, type ImageRecords } from './batch.js';
+import type { Augmentation, Batch, ImageRecords } from './batch.js';
+import { runEpochs, type EpochSummary, type LearningRateSchedule, type TrainProgress } from './epochs.js';
 
-export type LearningRateSchedule = 'constant' | 'cosine';
+export { learningRateAt, type EpochSummary, type LearningRateSchedule, type TrainProgress } from './epochs.js';
 
 export interface TrainOptions {
   readonly epochs: number;
@@ -77,35 +78,12 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'epochs' | 'seed'> = {
   augmentation: 'none',
 };
 
-export interface TrainProgress {
-  readonly epoch: number;
-  readonly epochs: number;
-  readonly step: number;
-  readonly stepsPerEpoch: number;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly imagesPerSecond: number;
-  readonly learningRate: number;
-}
-
-export interface EpochSummary {
-  readonly epoch: number;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly seconds: number;
-}
-
 export interface TrainReport {
   readonly epochs: readonly EpochSummary[];
   readonly seconds: number;
   readonly imagesPerSecond: number;
   /** Threads actually used, the main thread included. */
   readonly workers: number;
-}
-
-export function learningRateAt(base: number, schedule: LearningRateSchedule, step: number, totalSteps: number): number {
-  if (schedule === 'constant') return base;
-  return 0.5 * base * (1 + Math.cos((Math.PI * step) / Math.max(1, totalSteps)));
 }
 
 /** Trains `model` in place on `data` and returns per-epoch loss/accuracy and the throughput reached. */
@@ -119,7 +97,6 @@ export async function trainModel(
   check(Number.isInteger(opts.batchSize) && opts.batchSize >= 1, `batch size must be a positive integer, got ${opts.batchSize}`);
   check(opts.learningRate > 0, `learning rate must be positive, got ${opts.learningRate}`);
   check(data.count > 0, 'the training set is empty');
-  const rng = new Rng(opts.seed);
   const modules = opts.stepHook?.workerModules ? { workerModules: opts.stepHook.workerModules } : {};
   const minShardMacs = AUTO_MIN_SHARD_MACS / Math.max(1, opts.stepHook?.workFactor ?? 1);
   const parallel = await DataParallel.create(
@@ -127,55 +104,19 @@ export async function trainModel(
     opts.workers !== undefined ? { workers: opts.workers, ...modules } : { batchSize: opts.batchSize, minShardMacs, ...modules },
   );
   const optimizer = tf.train.adam(opts.learningRate);
-  const stepsPerEpoch = Math.ceil(data.count / opts.batchSize);
-  const totalSteps = stepsPerEpoch * opts.epochs;
-  const summaries: EpochSummary[] = [];
-  const start = performance.now();
-  let globalStep = 0;
   try {
-    for (let epoch = 0; epoch < opts.epochs; epoch++) {
-      const order = rng.permutation(data.count);
-      const epochStart = performance.now();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        const idx = order.subarray(step * opts.batchSize, Math.min(data.count, (step + 1) * opts.batchSize));
-        const lr = learningRateAt(opts.learningRate, opts.schedule, globalStep, totalSteps);
-        (optimizer as unknown as { learningRate: number }).learningRate = lr;
-        const batch = makeBatch(data, idx, opts.augmentation, rng);
-        let result: { loss: number; correct: number };
-        let inputs: TrainingStepInputs | undefined;
-        try {
-          inputs = opts.stepHook ? await opts.stepHook.makeStep(batch, { parallel, epoch, step, globalStep }) : batch;
-          result = await parallel.trainStep(inputs.x, inputs.labels, optimizer, inputs.objective);
-        } finally {
-          tf.dispose([batch.x, batch.labels]);
-          if (inputs && inputs !== batch) tf.dispose([inputs.x, inputs.labels, ...(inputs.objective?.companion ? [inputs.objective.companion] : [])]);
-        }
-        lossSum += result.loss * idx.length;
-        correct += result.correct;
-        seen += idx.length;
-        globalStep++;
-        opts.onStep?.({
-          epoch,
-          epochs: opts.epochs,
-          step,
-          stepsPerEpoch,
-          loss: lossSum / seen,
-          accuracy: correct / seen,
-          imagesPerSecond: seen / ((performance.now() - epochStart) / 1000),
-          learningRate: lr,
-        });
+    const report = await runEpochs(data, opts, optimizer, async (batch, c) => {
+      let inputs: TrainingStepInputs | undefined;
+      try {
+        inputs = opts.stepHook ? await opts.stepHook.makeStep(batch, { parallel, epoch: c.epoch, step: c.step, globalStep: c.globalStep }) : batch;
+        return await parallel.trainStep(inputs.x, inputs.labels, optimizer, inputs.objective);
+      } finally {
+        if (inputs && inputs !== batch) tf.dispose([inputs.x, inputs.labels, ...(inputs.objective?.companion ? [inputs.objective.companion] : [])]);
       }
-      const summary = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - epochStart) / 1000 };
-      summaries.push(summary);
-      opts.onEpoch?.(summary);
-    }
+    });
+    return { epochs: report.epochs, seconds: report.seconds, imagesPerSecond: (data.count * opts.epochs) / report.seconds, workers: parallel.workers };
   } finally {
     optimizer.dispose();
     await parallel.close();
   }
-  const seconds = (performance.now() - start) / 1000;
-  return { epochs: summaries, seconds, imagesPerSecond: (data.count * opts.epochs) / seconds, workers: parallel.workers };
 }

@@ -30,13 +30,12 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend/tf.js';
 import { check, QrobustError } from '../core/errors.js';
-import { Rng } from '../core/rng.js';
-import { makeBatch, type Augmentation, type Batch, type ImageRecords } from '../models/batch.js';
+import type { Augmentation, Batch, ImageRecords } from '../models/batch.js';
 import type { Classifier } from '../models/classifier.js';
 import { graphFromModel, isWeightStep, weightStepIndices, type LayerGraph, type LayerStep } from '../models/graph.js';
 import type { LoadedModel } from '../models/io.js';
 import type { ModelMetadata } from '../models/metadata.js';
-import { learningRateAt, type EpochSummary, type LearningRateSchedule, type TrainProgress } from '../models/train.js';
+import { runEpochs, type EpochSummary, type LearningRateSchedule, type TrainProgress } from '../models/epochs.js';
 import { fakeQuant } from './fake-quant.js';
 import { inputQuantizerPosition, type LayerQuantParams, type QuantPlan } from './plan.js';
 import { calibrateActivations, fixedActivationRange, inputParams, type CalibrationOptions, type CalibrationRecord, type QuantizedModel } from './ptq.js';
@@ -404,78 +403,47 @@ export async function qatTrainGraph(
         ...(options.calibration?.source ? { source: options.calibration.source } : {}),
       };
     }
-    const rng = new Rng(options.seed);
     const view = new QatNetworkClassifier(net, inputRange);
-    const stepsPerEpoch = Math.ceil(data.count / batchSize);
-    const totalSteps = stepsPerEpoch * options.epochs;
-    const history: EpochSummary[] = [];
-    const start = performance.now();
-    let globalStep = 0;
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      if (epoch > 0) net.refreshWeightGrids();
-      const order = rng.permutation(data.count);
-      const epochStart = performance.now();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        const idx = order.subarray(step * batchSize, Math.min(data.count, (step + 1) * batchSize));
-        const lr = learningRateAt(learningRate, schedule, globalStep, totalSteps);
-        (optimizer as unknown as { learningRate: number }).learningRate = lr;
-        const batch = makeBatch(data, idx, augmentation, rng);
-        const observed: tf.Tensor[] = [];
-        let correctT: tf.Tensor | undefined;
-        let extremesT: tf.Tensor | undefined;
-        let prepared: QatStep | undefined;
-        let lossT: tf.Scalar;
-        try {
-          prepared = options.objective?.prepare(view, batch, globalStep);
-          lossT = optimizer.minimize(
-            () => {
-              let passes = 0;
-              // The first forward pass of the step is the one whose activation ranges EMA tracks.
-              const forward = (x: tf.Tensor4D): tf.Tensor2D => net.forward(x, mode === 'ema' && passes++ === 0 ? observed : undefined);
-              let logits: tf.Tensor2D;
-              let loss: tf.Scalar;
-              if (prepared) ({ loss, logits } = prepared.loss(forward));
-              else {
-                logits = forward(batch.x);
-                loss = tf.losses.softmaxCrossEntropy(tf.oneHot(batch.labels, logits.shape[1]), logits) as tf.Scalar;
-              }
-              correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.labels), 'int32')));
-              if (observed.length) extremesT = tf.keep(tf.stack(observed));
-              return loss;
-            },
-            true,
-            net.variables,
-          )!;
-        } finally {
-          prepared?.dispose();
-        }
-        const loss = (await lossT.data())[0]!;
-        const c = (await correctT!.data())[0]!;
-        if (extremesT) net.updateRanges((await extremesT.data()) as Float32Array, emaDecay);
-        tf.dispose([lossT, correctT!, ...(extremesT ? [extremesT] : []), batch.x, batch.labels]);
-        if (latentClip !== null) net.clipKernels(latentClip);
-        lossSum += loss * idx.length;
-        correct += c;
-        seen += idx.length;
-        globalStep++;
-        options.onStep?.({
-          epoch,
-          epochs: options.epochs,
-          step,
-          stepsPerEpoch,
-          loss: lossSum / seen,
-          accuracy: correct / seen,
-          imagesPerSecond: seen / ((performance.now() - epochStart) / 1000),
-          learningRate: lr,
-        });
+    const loop = { epochs: options.epochs, batchSize, learningRate, schedule, augmentation, seed: options.seed, beforeEpoch: (epoch: number) => (epoch > 0 ? net.refreshWeightGrids() : undefined) };
+    const report = await runEpochs(data, { ...loop, ...(options.onStep ? { onStep: options.onStep } : {}), ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) }, optimizer, async (batch, c) => {
+      const observed: tf.Tensor[] = [];
+      let correctT: tf.Tensor | undefined;
+      let extremesT: tf.Tensor | undefined;
+      let prepared: QatStep | undefined;
+      let lossT: tf.Scalar;
+      try {
+        prepared = options.objective?.prepare(view, batch, c.globalStep);
+        lossT = optimizer.minimize(
+          () => {
+            let passes = 0;
+            // The first forward pass of the step is the one whose activation ranges EMA tracks.
+            const forward = (x: tf.Tensor4D): tf.Tensor2D => net.forward(x, mode === 'ema' && passes++ === 0 ? observed : undefined);
+            let logits: tf.Tensor2D;
+            let loss: tf.Scalar;
+            if (prepared) ({ loss, logits } = prepared.loss(forward));
+            else {
+              logits = forward(batch.x);
+              loss = tf.losses.softmaxCrossEntropy(tf.oneHot(batch.labels, logits.shape[1]), logits) as tf.Scalar;
+            }
+            correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.labels), 'int32')));
+            if (observed.length) extremesT = tf.keep(tf.stack(observed));
+            return loss;
+          },
+          true,
+          net.variables,
+        )!;
+      } finally {
+        prepared?.dispose();
       }
-      const summary = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - epochStart) / 1000 };
-      history.push(summary);
-      options.onEpoch?.(summary);
-    }
+      const loss = (await lossT.data())[0]!;
+      const correct = (await correctT!.data())[0]!;
+      if (extremesT) net.updateRanges((await extremesT.data()) as Float32Array, emaDecay);
+      tf.dispose([lossT, correctT!, ...(extremesT ? [extremesT] : [])]);
+      if (latentClip !== null) net.clipKernels(latentClip);
+      return { loss, correct };
+    });
+    const history = report.epochs;
+    const totalSteps = report.totalSteps;
     const record: QatRecord = {
       fromScratch,
       epochs: options.epochs,
@@ -487,7 +455,7 @@ export async function qatTrainGraph(
       augmentation,
       seed: options.seed,
       trainCount: data.count,
-      seconds: (performance.now() - start) / 1000,
+      seconds: report.seconds,
       weightRange,
       activationRanges: mode,
       ...(mode === 'ema' ? { emaDecay } : {}),
