@@ -42,7 +42,11 @@ export async function saveModel(dir: string, model: tfl.LayersModel, meta: Model
   await writeMetadata(dir, meta);
 }
 
-export async function loadModel(dir: string): Promise<LoadedModel> {
+/**
+ * Loads a model directory's TF.js model and its `qrobust.json`; a caller that has read the metadata already
+ * passes it (`known`), so one load reads the file once.
+ */
+export async function loadModel(dir: string, known?: ModelMetadata): Promise<LoadedModel> {
   try {
     const s = await stat(dir);
     if (!s.isDirectory()) throw new QrobustError('not_a_model', `${dir} is not a directory (expected a qrobust model directory)`);
@@ -50,7 +54,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     if (e instanceof QrobustError) throw e;
     throw new QrobustError('not_a_model', `${dir}: no such model directory`);
   }
-  const meta = await readMetadata(dir);
+  const meta = known ?? (await readMetadata(dir));
   if (typeof meta['ensemble'] === 'object' && meta['ensemble'] !== null) {
     throw new QrobustError('not_a_model', `${dir} is an ensemble of model directories (qrobust.json "ensemble"), not one network: this command needs one of its members`);
   }

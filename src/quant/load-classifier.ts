@@ -68,17 +68,17 @@ export async function loadClassifier(dir: string, options: LoadClassifierOptions
       ...(options.integer ? { integer: true } : {}),
       ...(options.gradient ? { gradient: options.gradient } : {}),
       ...(options.rounding ? { rounding: options.rounding } : {}),
-    });
+    }, meta);
     return { classifier, meta, quantized: true };
   }
   if (!isQuantizedMeta(meta)) {
     if (options.integer) {
       throw new QrobustError('invalid_argument', `${dir} is a full-precision model; the integer path needs a quantized model (see qrobust quantize)`);
     }
-    const loaded = await loadModel(dir);
+    const loaded = await loadModel(dir, meta);
     return { classifier: new LayersClassifier(loaded.model, boundsOf(meta)), meta, quantized: false };
   }
-  const qm = await loadQuantizedModel(dir);
+  const qm = await loadQuantizedModel(dir, meta);
   const rounding = options.rounding ?? (meta['quantization'] as QuantizationRecord).deployedRounding;
   const classifier = options.integer
     ? integerClassifier(qm, rounding ? { rounding } : {})

@@ -189,12 +189,13 @@ function badRecord(dir: string, why: string): QrobustError {
 }
 
 /**
- * Loads a quantized model directory: the float graph from its TF.js files and the recorded parameters.
+ * Loads a quantized model directory: the float graph from its TF.js files and the recorded parameters
+ * (`known`: its metadata, when the caller has read it).
  * @throws QrobustError('not_a_model') when the directory is not quantized or its record is malformed,
  *   QrobustError('weights_mismatch') when the weights differ from those the parameters were computed from.
  */
-export async function loadQuantizedModel(dir: string): Promise<QuantizedModel> {
-  const meta = await readMetadata(dir);
+export async function loadQuantizedModel(dir: string, known?: ModelMetadata): Promise<QuantizedModel> {
+  const meta = known ?? (await readMetadata(dir));
   if (!isQuantizedMeta(meta)) throw new QrobustError('not_a_model', `${dir} is not a quantized model (qrobust.json has no "quantization" field)`);
   const rec = meta['quantization'] as Partial<QuantizationRecord>;
   if (rec.version !== QUANTIZATION_RECORD_VERSION) throw badRecord(dir, `version ${JSON.stringify(rec.version)}, expected ${QUANTIZATION_RECORD_VERSION}`);
@@ -209,7 +210,7 @@ export async function loadQuantizedModel(dir: string): Promise<QuantizedModel> {
       `${dir}: the weights' SHA-256 is ${sha.slice(0, 12)}…, the quantization parameters were computed for ${String(expected).slice(0, 12)}…`,
     );
   }
-  const loaded = await loadModel(dir);
+  const loaded = await loadModel(dir, meta);
   try {
     const graph = graphFromModel(loaded.model);
     const { quantization: _omit, ...parentMeta } = meta;

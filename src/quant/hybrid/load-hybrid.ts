@@ -10,6 +10,7 @@ import type { ImportedNetwork, SourceQuantization } from '../../import/types.js'
 import type { Classifier } from '../../models/classifier.js';
 import { graphFromModel, type LayerGraph } from '../../models/graph.js';
 import { loadModel } from '../../models/io.js';
+import type { ModelMetadata } from '../../models/metadata.js';
 import type { QuantGradient } from '../fake-quant.js';
 import type { RequantRounding } from '../integer/fixed-point.js';
 import { fullIntegerClassifier } from './full-integer.js';
@@ -51,8 +52,8 @@ export function sourceQuantizedClassifierFromImport(imported: ImportedNetwork, f
 }
 
 /** The classifier of a model directory (its TF.js files hold the dequantized weights). */
-export async function loadSourceQuantizedClassifier(dir: string, record: SourceQuantization, options: SourceClassifierOptions = {}): Promise<Classifier> {
-  const { model } = await loadModel(dir);
+export async function loadSourceQuantizedClassifier(dir: string, record: SourceQuantization, options: SourceClassifierOptions = {}, meta?: ModelMetadata): Promise<Classifier> {
+  const { model } = await loadModel(dir, meta);
   try {
     return sourceQuantizedClassifier(graphFromModel(model), record, options);
   } finally {
