@@ -9,18 +9,13 @@ import { tf } from '../backend/tf.js';
 import { check } from '../core/errors.js';
 import { AUTO_MIN_SHARD_MACS, DataParallel } from '../backend/parallel/data-parallel.js';
 import type { TrainingObjective } from '../backend/parallel/shard-tasks.js';
-import type { Augmentation, Batch, ImageRecords } from './batch.js';
-import { runEpochs, type EpochSummary, type LearningRateSchedule, type TrainProgress } from './epochs.js';
+import type { Batch, ImageRecords } from './batch.js';
+import { runEpochs, type EpochLoopOptions, type EpochSummary } from './epochs.js';
 
 export { learningRateAt, type EpochSummary, type LearningRateSchedule, type TrainProgress } from './epochs.js';
 
-export interface TrainOptions {
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly learningRate: number;
-  readonly schedule: LearningRateSchedule;
-  readonly augmentation: Augmentation;
-  readonly seed: number;
+/** The epoch loop's options (epochs, batch size, learning rate and schedule, augmentation, seed, callbacks) and: */
+export interface TrainOptions extends Omit<EpochLoopOptions, 'beforeEpoch'> {
   /**
    * Threads to train on, the main thread included; 1 trains on the main thread only. Default: QROBUST_WORKERS,
    * else automatic: the available cores capped at 2 (1 on the 'node' backend), where a batch carries enough work
@@ -34,10 +29,6 @@ export interface TrainOptions {
    * minimises the cross-entropy of the batch itself.
    */
   readonly stepHook?: TrainingStepHook;
-  /** Called after every step; cheap to ignore. */
-  readonly onStep?: (p: TrainProgress) => void;
-  /** Called after every epoch with the epoch's mean loss and accuracy. */
-  readonly onEpoch?: (e: EpochSummary) => void;
 }
 
 /** Where a training step stands, for a `TrainingStepHook`. */

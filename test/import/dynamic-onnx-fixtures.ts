@@ -7,7 +7,8 @@
  */
 import { DataType } from '../../src/onnx/schema.js';
 import { writeOnnxModel } from '../../src/onnx/index.js';
-import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from '../../src/onnx/model.js';
+import type { OnnxAttribute } from '../../src/onnx/model.js';
+import { Writer } from './quantized-onnx-fixtures.js';
 
 export type DynamicLayer =
   | { readonly kind: 'conv'; readonly weight: Float32Array; readonly dims: readonly [number, number, number, number]; readonly bias: Float32Array; readonly pads: number; readonly relu: boolean }
@@ -22,45 +23,6 @@ export interface WeightQuantization {
 
 const ints = (name: string, value: number[]): OnnxAttribute => ({ name, type: 'ints', value });
 const int = (name: string, value: number): OnnxAttribute => ({ name, type: 'int', value });
-
-class Writer {
-  readonly nodes: OnnxNode[] = [];
-  readonly inits: OnnxTensor[] = [];
-  private n = 0;
-  fresh(stem: string): string {
-    return `${stem}_${this.n++}`;
-  }
-  init(stem: string, dataType: number, dims: number[], values: OnnxTensor['values']): string {
-    const name = this.fresh(stem);
-    this.inits.push({ name, dataType, dims, values });
-    return name;
-  }
-  node(opType: string, inputs: string[], attributes: OnnxAttribute[] = [], outputs?: string[]): string[] {
-    const o = outputs ?? [this.fresh(opType.toLowerCase())];
-    this.nodes.push({ name: `${o[0]}_node`, opType, domain: '', inputs, outputs: o, attributes });
-    return o;
-  }
-  model(inputShape: readonly number[], output: string): OnnxModel {
-    return {
-      irVersion: 8,
-      opsetImport: [{ domain: '', version: 13 }],
-      producerName: 'qrobust-test',
-      producerVersion: '0',
-      domain: '',
-      modelVersion: 1,
-      docString: '',
-      graph: {
-        name: 'g',
-        nodes: this.nodes,
-        initializers: this.inits,
-        inputs: [{ name: 'input', elemType: DataType.FLOAT, shape: ['N', ...inputShape.slice(1)] }],
-        outputs: [{ name: output, elemType: DataType.FLOAT, shape: null }],
-        valueInfo: [],
-      },
-      metadataProps: [],
-    };
-  }
-}
 
 interface QuantizedWeight {
   readonly codes: Int8Array | Uint8Array;
@@ -124,8 +86,8 @@ export function dynamicOnnx(layers: readonly DynamicLayer[], inputShape: readonl
     if (l.kind === 'maxpool' || l.kind === 'flatten') {
       const attrs = l.kind === 'maxpool' ? [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])] : [int('axis', 1)];
       const op = l.kind === 'maxpool' ? 'MaxPool' : 'Flatten';
-      x = w.node(op, [x], attrs)[0]!;
-      xf = f.node(op, [xf], attrs)[0]!;
+      x = w.node(op, [x], attrs);
+      xf = f.node(op, [xf], attrs);
       continue;
     }
     const axis = l.kind === 'conv' ? 0 : 1;
@@ -133,27 +95,27 @@ export function dynamicOnnx(layers: readonly DynamicLayer[], inputShape: readonl
     const wType = q.type === 'int8' ? DataType.INT8 : DataType.UINT8;
     const channels = qw.scale.length;
     const paramDims = q.perChannel ? [channels] : [];
-    const [xq, xs, xz] = w.node('DynamicQuantizeLinear', [x], [], [w.fresh('xq'), w.fresh('xs'), w.fresh('xz')]) as [string, string, string];
+    const [xq, xs, xz] = w.nodeWithOutputs('DynamicQuantizeLinear', [x], [], [w.fresh('xq'), w.fresh('xs'), w.fresh('xz')]) as [string, string, string];
     const wq = w.init('Wq', wType, [...l.dims], qw.codes);
     // ONNX Runtime's ConvInteger takes one weight zero point (per-channel scales are fine: they are a Mul).
     const oneZeroPoint = l.kind === 'conv' && qw.zeroPoint.every((z) => z === qw.zeroPoint[0]);
     const wz = oneZeroPoint ? w.init('wz', wType, [], qw.zeroPoint.slice(0, 1)) : w.init('wz', wType, paramDims, qw.zeroPoint);
     const convAttrs = l.kind === 'conv' ? [ints('pads', [l.pads, l.pads, l.pads, l.pads])] : [];
-    const acc = w.node(l.kind === 'conv' ? 'ConvInteger' : 'MatMulInteger', [xq, wq, xz, wz], convAttrs)[0]!;
-    const cast = w.node('Cast', [acc], [int('to', DataType.FLOAT)])[0]!;
+    const acc = w.node(l.kind === 'conv' ? 'ConvInteger' : 'MatMulInteger', [xq, wq, xz, wz], convAttrs);
+    const cast = w.node('Cast', [acc], [int('to', DataType.FLOAT)]);
     // Per-channel conv scales broadcast over [N, M, H, W] as [M, 1, 1].
     const scaleDims = q.perChannel && l.kind === 'conv' ? [channels, 1, 1] : paramDims;
-    const scales = w.node('Mul', [xs, w.init('ws', DataType.FLOAT, scaleDims, qw.scale)])[0]!;
-    const scaled = w.node('Mul', [cast, scales])[0]!;
+    const scales = w.node('Mul', [xs, w.init('ws', DataType.FLOAT, scaleDims, qw.scale)]);
+    const scaled = w.node('Mul', [cast, scales]);
     const biasDims = l.kind === 'conv' ? [l.dims[0], 1, 1] : [l.dims[1]];
-    const y = w.node('Add', [scaled, w.init('B', DataType.FLOAT, biasDims, l.bias)])[0]!;
-    x = l.relu ? w.node('Relu', [y])[0]! : y;
+    const y = w.node('Add', [scaled, w.init('B', DataType.FLOAT, biasDims, l.bias)]);
+    x = l.relu ? w.node('Relu', [y]) : y;
     const yf = l.kind === 'conv'
-      ? f.node('Conv', [xf, f.init('W', DataType.FLOAT, [...l.dims], qw.dequantized), f.init('B', DataType.FLOAT, [l.dims[0]], l.bias)], convAttrs)[0]!
-      : f.node('Add', [f.node('MatMul', [xf, f.init('W', DataType.FLOAT, [...l.dims], qw.dequantized)])[0]!, f.init('B', DataType.FLOAT, biasDims, l.bias)])[0]!;
-    xf = l.relu ? f.node('Relu', [yf])[0]! : yf;
+      ? f.node('Conv', [xf, f.init('W', DataType.FLOAT, [...l.dims], qw.dequantized), f.init('B', DataType.FLOAT, [l.dims[0]], l.bias)], convAttrs)
+      : f.node('Add', [f.node('MatMul', [xf, f.init('W', DataType.FLOAT, [...l.dims], qw.dequantized)]), f.init('B', DataType.FLOAT, biasDims, l.bias)]);
+    xf = l.relu ? f.node('Relu', [yf]) : yf;
   }
-  const output = w.node('Identity', [x], [], ['logits'])[0]!;
-  f.node('Identity', [xf], [], ['logits']);
+  const output = w.node('Identity', [x], [], 'logits');
+  f.node('Identity', [xf], [], 'logits');
   return { bytes: writeOnnxModel(w.model(inputShape, output)), floatBytes: writeOnnxModel(f.model(inputShape, 'logits')), output };
 }

@@ -25,7 +25,8 @@ interface Grid {
 const ints = (name: string, value: number[]): OnnxAttribute => ({ name, type: 'ints', value });
 const int = (name: string, value: number): OnnxAttribute => ({ name, type: 'int', value });
 
-class Writer {
+/** Writes a test graph node by node (fresh names, initializers) and its model envelope (opset 13). */
+export class Writer {
   readonly nodes: OnnxNode[] = [];
   readonly inits: OnnxTensor[] = [];
   private n = 0;
@@ -38,11 +39,14 @@ class Writer {
     return name;
   }
   node(opType: string, inputs: string[], attributes: OnnxAttribute[] = [], out?: string): string {
-    const o = out ?? this.fresh(opType.toLowerCase());
-    this.nodes.push({ name: `${o}_node`, opType, domain: '', inputs, outputs: [o], attributes });
-    return o;
+    return this.nodeWithOutputs(opType, inputs, attributes, [out ?? this.fresh(opType.toLowerCase())])[0]!;
   }
-  model(inputShape: number[], output: string): OnnxModel {
+  /** A node with several named outputs (e.g. DynamicQuantizeLinear's codes, scale and zero point). */
+  nodeWithOutputs(opType: string, inputs: string[], attributes: OnnxAttribute[], outputs: string[]): string[] {
+    this.nodes.push({ name: `${outputs[0]}_node`, opType, domain: '', inputs, outputs, attributes });
+    return outputs;
+  }
+  model(inputShape: readonly number[], output: string): OnnxModel {
     return {
       irVersion: 8,
       opsetImport: [{ domain: '', version: 13 }],

@@ -1,31 +1,17 @@
 /** `qrobust reproduce`: one seed paper's experiments and the paper-vs-ours table. */
-import { type CliIO, optString, requireString, EXIT_OK } from '../command.js';
+import { type CliIO, optString, EXIT_OK } from '../command.js';
 import type { ParsedArgs } from '../args.js';
-import { parseBackendName } from '../../backend/backend.js';
-import { resolveShardOption } from '../../experiments/shard.js';
 import { parseBudget } from '../../reproduce/budget.js';
 import { reproducePaper } from '../../workflows/reproduce.js';
-import { runProgress } from '../run-progress.js';
+import { experimentRunArgs } from '../experiment-run-args.js';
 
 export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
-  const placed = resolveShardOption(optString(args, 'shard'), requireString(args, 'out', 'reproduce'));
-  const out = placed.out;
-  if (placed.source) io.stderr.write(`shard ${placed.shard!.index}/${placed.shard!.count} from ${placed.source} → ${out}\n`);
-  const backend = optString(args, 'backend');
-  const progress = runProgress(io.stderr, 'reproduce');
-  const r = await reproducePaper({
-    paper: args.positionals[0]!,
-    budget: parseBudget(optString(args, 'budget') ?? 'smoke'),
-    out,
-    shard: placed.shard,
-    ...(optString(args, 'data-dir') ? { dataDir: optString(args, 'data-dir')! } : {}),
-    ...(backend ? { backend: parseBackendName(backend) } : {}),
-    onEvent: progress.onEvent,
-  });
-  progress.done();
+  const { options, done } = experimentRunArgs(args, io, 'reproduce');
+  const r = await reproducePaper({ paper: args.positionals[0]!, budget: parseBudget(optString(args, 'budget') ?? 'smoke'), ...options });
+  done();
   io.stdout.write(`${r.run.ran} task${r.run.ran === 1 ? '' : 's'} run, ${r.run.skipped} already finished, ${r.run.seconds.toFixed(1)} s\n`);
   if (!r.table) {
-    io.stdout.write(`shard ${r.run.shard} done; merge the shards into ${out} (qrobust merge), then run reproduce once more for the tables\n`);
+    io.stdout.write(`shard ${r.run.shard} done; merge the shards (qrobust merge), then run reproduce once more on the merged directory for the tables\n`);
     return EXIT_OK;
   }
   const counts = { reproduced: 0, refuted: 0, inconclusive: 0 };

@@ -3,8 +3,9 @@
  * with float weights (products summed in float64, rounded once to float32: within float32 summation-order
  * error of any runtime's float kernel), max pooling (exact), all NHWC and one example at a time.
  */
-import { padBefore, type Conv2DStep, type DenseStep, type MaxPoolStep } from '../../models/graph.js';
-import { convolve, type WindowGeometry } from './hybrid-conv.js';
+import type { Conv2DStep, DenseStep, MaxPoolStep } from '../../models/graph.js';
+import { windowGeometry, type WindowGeometry } from '../../models/window.js';
+import { convolve } from './hybrid-conv.js';
 
 const f32 = Math.fround;
 
@@ -23,18 +24,6 @@ export function floatDense(s: DenseStep, x: Float32Array, batch: number): Float3
   return out;
 }
 
-function geometry(s: Conv2DStep | MaxPoolStep, kernel: readonly [number, number]): WindowGeometry {
-  const [h, w] = s.inputShape as [number, number, number];
-  return {
-    inShape: s.inputShape as [number, number, number],
-    outShape: s.outputShape as [number, number, number],
-    kernel,
-    strides: s.strides,
-    padTop: padBefore(h, kernel[0], s.strides[0], s.padding),
-    padLeft: padBefore(w, kernel[1], s.strides[1], s.padding),
-  };
-}
-
 /** A float convolution step with its kernel reordered to `[co][kh·kw·ci]` once. */
 export interface FloatConv {
   readonly step: Conv2DStep;
@@ -47,7 +36,7 @@ export function floatConv(step: Conv2DStep): FloatConv {
   const k = step.kernel.length / co;
   const weights = new Float64Array(step.kernel.length);
   for (let i = 0; i < k; i++) for (let c = 0; c < co; c++) weights[c * k + i] = step.kernel[i * co + c]!;
-  return { step, geometry: geometry(step, [step.kernelShape[0], step.kernelShape[1]]), weights };
+  return { step, geometry: windowGeometry(step), weights };
 }
 
 export function floatConvForward(conv: FloatConv, x: Float32Array, batch: number): Float32Array {
@@ -71,7 +60,7 @@ export function floatConvForward(conv: FloatConv, x: Float32Array, batch: number
 
 /** Max pooling (padding never wins: it is skipped), for inputs `[batch, h·w·c]`. */
 export function maxPoolForward(s: MaxPoolStep, x: Float32Array, batch: number): Float32Array {
-  const g = geometry(s, s.poolSize);
+  const g = windowGeometry(s);
   const [h, w, c] = g.inShape;
   const [oh, ow] = g.outShape;
   const [ph, pw] = g.kernel;

@@ -14,6 +14,7 @@
  *   random 6×6 convolutions; the per-tensor path is bit-equal to it.
  */
 import type { DynamicInputQuantization } from '../../import/types.js';
+import type { WindowGeometry } from '../../models/window.js';
 import { activate, quantizeHybridInput, rescaleHybrid, type HybridActivation } from './hybrid-dense.js';
 
 const f32 = Math.fround;
@@ -26,16 +27,6 @@ export interface HybridConvLayer extends WindowGeometry {
   readonly bias: Float32Array;
   readonly activation: HybridActivation;
   readonly inputQuantization: DynamicInputQuantization;
-}
-
-/** Where a convolution or pooling window reads: the NHWC input and output shapes, window, strides, padding. */
-export interface WindowGeometry {
-  readonly inShape: readonly [number, number, number];
-  readonly outShape: readonly [number, number, number];
-  readonly kernel: readonly [number, number];
-  readonly strides: readonly [number, number];
-  readonly padTop: number;
-  readonly padLeft: number;
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 import { QrobustError } from '../../core/errors.js';
 import { DYNAMIC_INPUT_QUANTIZATIONS, type DynamicRangeLayer, type FullIntegerLayer, type SourceQuantization, type TensorGrid } from '../../import/types.js';
-import { isWeightStep, padBefore, type Conv2DStep, type DenseStep, type LayerGraph } from '../../models/graph.js';
+import { isWeightStep, type Conv2DStep, type DenseStep, type LayerGraph } from '../../models/graph.js';
+import { windowGeometry } from '../../models/window.js';
 import type { ModelMetadata } from '../../models/metadata.js';
 import { roundHalfAway } from '../rounding.js';
 import type { HybridConvLayer } from './hybrid-conv.js';
@@ -143,16 +144,9 @@ export function hybridDenseLayer(step: DenseStep, l: DynamicRangeLayer): HybridD
  * @throws like `weightOffsets`.
  */
 export function hybridConvLayer(step: Conv2DStep, l: DynamicRangeLayer): HybridConvLayer {
-  const [kh, kw, , co] = step.kernelShape;
-  const [h, w] = step.inputShape as [number, number, number];
-  const { weights, weightScale } = weightOffsets(step.kernel, co, l, step.name);
+  const { weights, weightScale } = weightOffsets(step.kernel, step.kernelShape[3], l, step.name);
   return {
-    inShape: step.inputShape as [number, number, number],
-    outShape: step.outputShape as [number, number, number],
-    kernel: [kh, kw],
-    strides: step.strides,
-    padTop: padBefore(h, kh, step.strides[0], step.padding),
-    padLeft: padBefore(w, kw, step.strides[1], step.padding),
+    ...windowGeometry(step),
     weights,
     weightScale,
     bias: step.bias,

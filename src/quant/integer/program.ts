@@ -18,7 +18,8 @@
  * - The logits are dequantized at the end.
  */
 import { QrobustError } from '../../core/errors.js';
-import { padBefore, type Conv2DStep, type DenseStep } from '../../models/graph.js';
+import type { Conv2DStep, DenseStep } from '../../models/graph.js';
+import { windowGeometry, type WindowGeometry } from '../../models/window.js';
 import type { PreparedGraph, PreparedStep } from '../plan.js';
 import type { QuantParams } from '../quantizer.js';
 import { recordParams } from '../weights.js';
@@ -74,15 +75,9 @@ export interface IntDenseOp {
   readonly grids: OpGrids;
 }
 
-export interface IntConvOp {
+export interface IntConvOp extends WindowGeometry {
   readonly op: 'conv2d';
   readonly name: string;
-  readonly inShape: readonly [number, number, number];
-  readonly outShape: readonly [number, number, number];
-  readonly kernel: readonly [number, number];
-  readonly strides: readonly [number, number];
-  readonly padTop: number;
-  readonly padLeft: number;
   /** Weight codes minus their zero point as [co][kh·kw·ci] (small integers held as doubles, for speed). */
   readonly weights: Float64Array;
   readonly bias: Int32Array;
@@ -163,16 +158,8 @@ export function compileIntegerProgram(prep: PreparedGraph, options: CompileOptio
         ops.push({ op: 'relu', zeroPoint });
         return;
       case 'maxPool': {
-        const [h, w] = s.inputShape as [number, number, number];
-        ops.push({
-          op: 'maxPool',
-          inShape: s.inputShape as [number, number, number],
-          outShape: s.outputShape as [number, number, number],
-          pool: s.poolSize,
-          strides: s.strides,
-          padTop: padBefore(h, s.poolSize[0], s.strides[0], s.padding),
-          padLeft: padBefore(w, s.poolSize[1], s.strides[1], s.padding),
-        });
+        const { kernel, ...g } = windowGeometry(s);
+        ops.push({ op: 'maxPool', ...g, pool: kernel });
         return;
       }
       case 'conv2d':
@@ -237,17 +224,10 @@ function compileWeightStep(ps: PreparedStep, s: Conv2DStep | DenseStep, rounding
   if (s.kind === 'dense') {
     return { op: 'dense', name: s.name, inSize: s.kernelShape[0], outSize: co, weights, bias, inZeroPoint, requant, grids };
   }
-  const [h, w] = s.inputShape as [number, number, number];
-  const [kh, kw] = s.kernelShape;
   return {
     op: 'conv2d',
     name: s.name,
-    inShape: s.inputShape as [number, number, number],
-    outShape: s.outputShape as [number, number, number],
-    kernel: [kh, kw],
-    strides: s.strides,
-    padTop: padBefore(h, kh, s.strides[0], s.padding),
-    padLeft: padBefore(w, kw, s.strides[1], s.padding),
+    ...windowGeometry(s),
     weights,
     bias,
     inZeroPoint,
