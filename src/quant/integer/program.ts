@@ -86,14 +86,10 @@ export interface IntConvOp extends WindowGeometry {
   readonly grids: OpGrids;
 }
 
-export interface IntMaxPoolOp {
+/** Max pooling on codes; its window is `pool` (the geometry's `kernel`). */
+export interface IntMaxPoolOp extends Omit<WindowGeometry, 'kernel'> {
   readonly op: 'maxPool';
-  readonly inShape: readonly [number, number, number];
-  readonly outShape: readonly [number, number, number];
   readonly pool: readonly [number, number];
-  readonly strides: readonly [number, number];
-  readonly padTop: number;
-  readonly padLeft: number;
 }
 
 export interface IntReluOp {
