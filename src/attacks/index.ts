@@ -37,4 +37,5 @@ export { spsaAttack, SPSA_DEFAULTS } from './spsa.js';
 export { hopSkipJumpAttack, HOP_SKIP_JUMP_DEFAULTS } from './hop-skip-jump.js';
 export { autoEnsemble, AUTO_MEMBERS } from './auto.js';
 export { dlvSearch, dlvFeatures, DLV_DEFAULTS, type DlvSearchOptions, type DlvSearchResult, type DlvImage, type DlvAdversarial, type DlvExplored, type DlvReward } from './dlv-search.js';
+export { dlvSearchOutcome } from './dlv-transfer.js';
 export { attackModelDir, type AttackDirOptions, type AttackDirReport, type AttackDirRow } from './attack-dir.js';

@@ -9,6 +9,7 @@ import test from 'node:test';
 import { initBackend } from '../../src/backend/backend.js';
 import { tf } from '../../src/backend/tf.js';
 import { dlvFeatures, dlvSearch, type DlvSearchOptions } from '../../src/attacks/dlv-search.js';
+import { dlvSearchOutcome } from '../../src/attacks/dlv-transfer.js';
 import { predictImages } from '../../src/attacks/host-queries.js';
 import { isQrobustError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
@@ -80,4 +81,17 @@ test('same seed, same result; a misclassified input is not searched; bad options
   }
   assert.throws(() => dlvSearch(m, X.subarray(0, 3), 0, small({})), /dlv-search: the image has 3 values/);
   m.dispose();
+});
+
+test('a search shown to another classifier: S(x) labels counted, adversarial images split by its label', () => {
+  const m = model();
+  const always0 = new LinearClassifier([1, 4, 1], [[0, 0], [0, 0], [0, 0], [0, 0]], [1, 0]);
+  const r = dlvSearch(m, X, 0, small({ iterations: 60 }), new Rng(2));
+  const same = dlvSearchOutcome(m, 0, r);
+  assert.equal(same.quantizedCorrect, r.explored.length);
+  assert.ok(same.adversarial.length > 0 && same.adversarial.every((a) => a.fp === 1 && a.quantized === 1));
+  const kept = dlvSearchOutcome(always0, 0, r);
+  assert.ok(kept.adversarial.every((a) => a.quantized === 0));
+  m.dispose();
+  always0.dispose();
 });
