@@ -1,7 +1,8 @@
 /**
  * The library function behind `qrobust reproduce`: write the paper's experiment config for the budget into the
  * output directory, run it there (resumable and shardable exactly like `qrobust run`: the same runner, results
- * file and task ids), and, once every task has finished, write `paper-vs-ours.md`, `.csv` and `.json` from the
+ * file and task ids; or the paper's own resumable loop writing the same records, see `Reproduction.run`), and,
+ * once every task has finished, write `paper-vs-ours.md`, `.csv` and `.json` from the
  * records alone.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -39,14 +40,14 @@ export async function reproducePaper(o: ReproduceOptions): Promise<ReproduceResu
   await mkdir(o.out, { recursive: true });
   const configFile = join(o.out, REPRODUCE_CONFIG_FILE);
   await writeFile(configFile, JSON.stringify(paper.config(o.budget), null, 2) + '\n');
-  const run = await runExperiment({
-    config: configFile,
+  const common = {
     out: o.out,
     shard: o.shard ?? null,
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.backend ? { backend: o.backend } : {}),
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
-  });
+  };
+  const run = paper.run ? await paper.run({ ...common, budget: o.budget }) : await runExperiment({ ...common, config: configFile });
   if (run.inShard !== run.tasks) return { run, table: null, files: [] };
   const { records } = await readResults(join(o.out, RESULTS_FILE));
   const table = paper.table(records, o.budget);

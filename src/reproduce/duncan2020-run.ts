@@ -1,0 +1,178 @@
+/**
+ * The duncan2020 run: its own resumable loop rather than tasks of the experiment runner, because the runner's
+ * task kinds have no search whose records hold what two models said about one input's explored images, and
+ * adding a task kind touches the planner, the executors, merge and report for one paper.
+ *
+ * The loop keeps the runner's conventions: `results.jsonl` in the output directory, one record per finished
+ * search (one test image at one (MANIP, R)), appended and flushed the moment it finishes, in the runner's
+ * record format (`kind: 'search'`, its config, seed, the SHA-256 of both source files, versions, result, run
+ * time); an interrupted run drops a torn last line and runs only the searches without a record; `--shard K/N`
+ * runs every N-th search (shard folders are combined by concatenating their `results.jsonl` into one folder and
+ * running once more there).
+ *
+ * Both networks are imported from the authors' files (`../shared/models/duncan2020`, or `modelsDir`) into
+ * `<out>/models/fp` (the Keras weights on `dense:256,256,10`) and `<out>/models/qnn` (the TFLite file, run in
+ * its deployed dynamic-range semantics) unless those directories exist already.
+ */
+import { access, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { dlvSearch } from '../attacks/dlv-search.js';
+import { dlvSearchOutcome } from '../attacks/dlv-transfer.js';
+import { predictImages } from '../attacks/host-queries.js';
+import { initBackend, type BackendName } from '../backend/backend.js';
+import { QrobustError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { versions } from '../core/versions.js';
+import { findSiblingMirror, loadDataset } from '../data/index.js';
+import { appendRecord, readResults, RECORD_FORMAT, RESULTS_FILE, type ResultRecord } from '../experiments/results-file.js';
+import type { RunEvent, RunSummary } from '../experiments/runner.js';
+import { formatShard, type Shard } from '../experiments/shard.js';
+import { readMetadata } from '../models/metadata.js';
+import { loadClassifier } from '../quant/load-classifier.js';
+import { importModel } from '../workflows/import-model.js';
+import type { Budget } from './budget.js';
+import { DUNCAN_FP_FILE, DUNCAN_MODELS_SUBDIR, DUNCAN_QNN_FILE, DUNCAN_SETTINGS, searchId, searchSeed } from './duncan2020-settings.js';
+
+export interface DuncanRunOptions {
+  readonly budget: Budget;
+  readonly out: string;
+  readonly shard?: Shard | null;
+  readonly dataDir?: string;
+  /** Where the authors' two files are (default: `models/duncan2020` beside the shared datasets folder). */
+  readonly modelsDir?: string;
+  readonly backend?: BackendName;
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+/** The result of one search record. */
+export interface DuncanSearchResult {
+  readonly index: number;
+  readonly label: number;
+  /** The quantized network's label for the clean image (the full-precision one is correct by selection). */
+  readonly quantizedClean: number;
+  /** S(x) size and how many of it the quantized network labels correctly. */
+  readonly explored: number;
+  readonly quantizedCorrect: number;
+  /** Per FP adversarial image: the FP label, the quantized label, its L1 distance. */
+  readonly adversarial: readonly { readonly fp: number; readonly quantized: number; readonly l1: number }[];
+  readonly counts: { readonly iterations: number; readonly nodes: number; readonly rollouts: number; readonly evaluations: number };
+}
+
+export interface DuncanSearchConfig {
+  readonly kind: 'search';
+  readonly paper: 'duncan2020';
+  readonly index: number;
+  readonly manip: number;
+  readonly radius: number;
+  readonly search: Readonly<Record<string, unknown>>;
+}
+
+export type DuncanRecord = Omit<ResultRecord<DuncanSearchResult>, 'kind' | 'config'> & { readonly kind: 'search'; readonly config: DuncanSearchConfig };
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The folder holding the authors' files. */
+async function modelsFolder(o: DuncanRunOptions): Promise<string> {
+  const mirror = findSiblingMirror();
+  const dir = o.modelsDir ?? (mirror ? join(dirname(mirror), 'models', DUNCAN_MODELS_SUBDIR) : null);
+  for (const f of [DUNCAN_FP_FILE, DUNCAN_QNN_FILE]) {
+    if (!dir || !(await exists(join(dir, f)))) {
+      throw new QrobustError('io_error', `reproduce duncan2020: ${f} not found${dir ? ` in ${dir}` : ' (no shared models folder beside the datasets)'}: the authors' networks are needed (models/duncan2020 of the shared folder)`);
+    }
+  }
+  return dir!;
+}
+
+/** Imports both networks into `<out>/models` unless already there; their source SHA-256s by name. */
+async function importNetworks(o: DuncanRunOptions, from: string, status: (t: string) => void): Promise<{ fp: string; qnn: string; sha: Record<string, string> }> {
+  const fp = join(o.out, 'models', 'fp');
+  const qnn = join(o.out, 'models', 'qnn');
+  const common = { dataset: 'cifar10', layout: 'flat-nchw' as const, n: 100, ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(o.backend ? { backend: o.backend } : {}) };
+  if (!(await exists(join(fp, 'qrobust.json')))) {
+    status('importing the full-precision network');
+    await importModel({ ...common, file: join(from, DUNCAN_FP_FILE), arch: 'dense:256,256,10', out: fp });
+  }
+  if (!(await exists(join(qnn, 'qrobust.json')))) {
+    status('importing the quantized network');
+    await importModel({ ...common, file: join(from, DUNCAN_QNN_FILE), out: qnn });
+  }
+  const shaOf = async (dir: string): Promise<string> => String(((await readMetadata(dir)) as unknown as { source?: { sha256?: string } }).source?.sha256 ?? '');
+  return { fp, qnn, sha: { fp: await shaOf(fp), qnn: await shaOf(qnn) } };
+}
+
+export async function runDuncan(o: DuncanRunOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const s = DUNCAN_SETTINGS[o.budget];
+  const status = (text: string): void => o.onEvent?.({ type: 'status', text });
+  await initBackend(o.backend);
+  await mkdir(o.out, { recursive: true });
+  const nets = await importNetworks(o, await modelsFolder(o), status);
+  const test = await loadDataset('cifar10', 'test', o.dataDir ? { dataDir: o.dataDir } : {});
+  const count = Math.min(s.images, test.count);
+  const [h, w, c] = test.shape;
+  const d = h * w * c;
+  const pixels = Float32Array.from(test.pixels.subarray(0, count * d), (v) => v / 255);
+  const fp = (await loadClassifier(nets.fp)).classifier;
+  const qnn = (await loadClassifier(nets.qnn, { integer: true })).classifier;
+  try {
+    const fpClean = predictImages(fp, pixels, count);
+    const qClean = predictImages(qnn, pixels, count);
+    const searched = Array.from({ length: count }, (_, i) => i).filter((i) => fpClean[i] === test.labels[i]);
+    const tasks = s.pairs.flatMap(([manip, radius]) => searched.map((index) => ({ index, manip, radius, id: searchId(index, manip, radius, s.search.iterations!) })));
+    const share = o.shard ? tasks.filter((_, i) => i % o.shard!.count === o.shard!.index - 1) : tasks;
+    const file = join(o.out, RESULTS_FILE);
+    const { records, tornBytes } = await readResults(file, { repair: true });
+    const finished = new Set(records.map((r) => r.id));
+    const todo = share.filter((t) => !finished.has(t.id));
+    o.onEvent?.({ type: 'start', tasks: tasks.length, inShard: share.length, finished: share.length - todo.length, todo: todo.length, configChanged: false, tornBytes });
+    for (const [k, t] of todo.entries()) {
+      status(`search MANIP ${t.manip}, R ${t.radius}, test image ${t.index} (${k + 1}/${todo.length})`);
+      const t0 = Date.now();
+      const seed = searchSeed(s.seed, t.index, t.manip, t.radius);
+      const label = test.labels[t.index]!;
+      const search = dlvSearch(fp, pixels.subarray(t.index * d, (t.index + 1) * d), label, { ...s.search, manip: t.manip, radius: t.radius }, new Rng(seed));
+      const outcome = dlvSearchOutcome(qnn, label, search);
+      const record: DuncanRecord = {
+        format: RECORD_FORMAT,
+        version: 1,
+        id: t.id,
+        kind: 'search',
+        label: `dlv search MANIP ${t.manip} R ${t.radius} on test image ${t.index}`,
+        config: { kind: 'search', paper: 'duncan2020', index: t.index, manip: t.manip, radius: t.radius, search: { ...s.search } },
+        seed,
+        inputs: nets.sha,
+        versions: versions(),
+        result: {
+          index: t.index,
+          label,
+          quantizedClean: qClean[t.index]!,
+          explored: outcome.explored,
+          quantizedCorrect: outcome.quantizedCorrect,
+          adversarial: outcome.adversarial.map((a, i) => ({ ...a, l1: search.adversarial[i]!.l1 })),
+          counts: search.counts,
+        },
+        run: { seconds: (Date.now() - t0) / 1000, finishedAt: new Date().toISOString(), shard: o.shard ? formatShard(o.shard) : null },
+      };
+      await appendRecord(file, record as unknown as ResultRecord);
+    }
+    return {
+      out: o.out,
+      tasks: tasks.length,
+      inShard: share.length,
+      skipped: share.length - todo.length,
+      ran: todo.length,
+      seconds: (Date.now() - started) / 1000,
+      shard: o.shard ? formatShard(o.shard) : null,
+    };
+  } finally {
+    fp.dispose();
+    qnn.dispose();
+  }
+}
