@@ -16,7 +16,7 @@
  */
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { dlvSearch } from '../attacks/dlv-search.js';
+import { dlvSearch, type DlvEnd, type DlvSearchResult } from '../attacks/dlv-search.js';
 import { dlvSearchOutcome } from '../attacks/dlv-transfer.js';
 import { predictImages } from '../attacks/host-queries.js';
 import { initBackend, type BackendName } from '../backend/backend.js';
@@ -50,12 +50,16 @@ export interface DuncanSearchResult {
   readonly label: number;
   /** The quantized network's label for the clean image (the full-precision one is correct by selection). */
   readonly quantizedClean: number;
-  /** S(x) size and how many of it the quantized network labels correctly. */
+  readonly ended: DlvEnd;
+  /** |S(x)|; how many of it the quantized network was shown (all for an FP-robust input unless it got one wrong, none otherwise), and got right. */
   readonly explored: number;
+  readonly checked: number;
   readonly quantizedCorrect: number;
-  /** Per FP adversarial image: the FP label, the quantized label, its L1 distance. */
-  readonly adversarial: readonly { readonly fp: number; readonly quantized: number; readonly l1: number }[];
-  readonly counts: { readonly iterations: number; readonly nodes: number; readonly rollouts: number; readonly evaluations: number };
+  /** The adversarial image the search reports (the authors' one per input): FP label, quantized label, L1 distance. */
+  readonly best: { readonly fp: number; readonly quantized: number; readonly l1: number } | null;
+  /** Every distinct FP adversarial image found, split by the quantized label: kept, same wrong, other. */
+  readonly allAdversarial: { readonly n: number; readonly kept: number; readonly sameWrong: number; readonly otherWrong: number };
+  readonly counts: DlvSearchResult['counts'];
 }
 
 export interface DuncanSearchConfig {
@@ -125,7 +129,7 @@ export async function runDuncan(o: DuncanRunOptions): Promise<RunSummary> {
     const fpClean = predictImages(fp, pixels, count);
     const qClean = predictImages(qnn, pixels, count);
     const searched = Array.from({ length: count }, (_, i) => i).filter((i) => fpClean[i] === test.labels[i]);
-    const tasks = s.pairs.flatMap(([manip, radius]) => searched.map((index) => ({ index, manip, radius, id: searchId(index, manip, radius, s.search.iterations!) })));
+    const tasks = s.pairs.flatMap(([manip, radius]) => searched.map((index) => ({ index, manip, radius, id: searchId(index, manip, radius, s.search.maxQueries!) })));
     const share = o.shard ? tasks.filter((_, i) => i % o.shard!.count === o.shard!.index - 1) : tasks;
     const file = join(o.out, RESULTS_FILE);
     const { records, tornBytes } = await readResults(file, { repair: true });
@@ -137,8 +141,16 @@ export async function runDuncan(o: DuncanRunOptions): Promise<RunSummary> {
       const t0 = Date.now();
       const seed = searchSeed(s.seed, t.index, t.manip, t.radius);
       const label = test.labels[t.index]!;
-      const search = dlvSearch(fp, pixels.subarray(t.index * d, (t.index + 1) * d), label, { ...s.search, manip: t.manip, radius: t.radius }, new Rng(seed));
-      const outcome = dlvSearchOutcome(qnn, label, search);
+      const x = pixels.subarray(t.index * d, (t.index + 1) * d);
+      const search = dlvSearch(fp, x, label, { ...s.search, manip: t.manip, radius: t.radius }, new Rng(seed));
+      // S(x) enters relative robustness only for an FP-robust input, and one wrong label decides it.
+      const outcome = dlvSearchOutcome(qnn, x, label, search, search.best ? 'none' : 'until-wrong');
+      const all = { n: outcome.adversarial.length, kept: 0, sameWrong: 0, otherWrong: 0 };
+      for (const a of outcome.adversarial) {
+        if (a.quantized === label) all.kept++;
+        else if (a.quantized === a.fp) all.sameWrong++;
+        else all.otherWrong++;
+      }
       const record: DuncanRecord = {
         format: RECORD_FORMAT,
         version: 1,
@@ -153,9 +165,12 @@ export async function runDuncan(o: DuncanRunOptions): Promise<RunSummary> {
           index: t.index,
           label,
           quantizedClean: qClean[t.index]!,
+          ended: search.ended,
           explored: outcome.explored,
+          checked: outcome.checked,
           quantizedCorrect: outcome.quantizedCorrect,
-          adversarial: outcome.adversarial.map((a, i) => ({ ...a, l1: search.adversarial[i]!.l1 })),
+          best: outcome.best,
+          allAdversarial: all,
           counts: search.counts,
         },
         run: { seconds: (Date.now() - t0) / 1000, finishedAt: new Date().toISOString(), shard: o.shard ? formatShard(o.shard) : null },

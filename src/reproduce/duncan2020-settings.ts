@@ -23,11 +23,12 @@ export interface DuncanSettings {
 }
 
 const allPairs = DUNCAN_MANIPS.flatMap((m) => DUNCAN_RADII.map((r) => [m, r] as const));
-const SEARCH = { numFeatures: 20, featureDims: 10, samples: 3, cp: 0.5, explored: 'samples', reward: 'margin' } as const;
+/** The authors' search: all regions of 10 dimensions, 3 samples, cp 0.5, one level, the image crossing R evaluated. */
+const SEARCH = { featureDims: 10, numFeatures: null, samples: 3, cp: 0.5, iterations: 1000, levels: 1, beyondRadius: true } as const;
 
 export const DUNCAN_SETTINGS: Readonly<Record<Budget, DuncanSettings>> = {
-  smoke: { images: 40, pairs: [[64, 10]], search: { ...SEARCH, iterations: 30 }, seed: 2020 },
-  full: { images: 500, pairs: allPairs, search: { ...SEARCH, iterations: 200 }, seed: 2020 },
+  smoke: { images: 40, pairs: [[64, 10]], search: { ...SEARCH, maxQueries: 1000 }, seed: 2020 },
+  full: { images: 500, pairs: allPairs, search: { ...SEARCH, maxQueries: 5000 }, seed: 2020 },
 };
 
 /** The seed of one search: a function of the run's seed, the test index and the configuration. */
@@ -36,8 +37,8 @@ export function searchSeed(seed: number, index: number, manip: number, radius: n
 }
 
 /** The task id of one search. */
-export function searchId(index: number, manip: number, radius: number, iterations: number): string {
-  return `search/m${manip}-r${radius}-it${iterations}/i${index}`;
+export function searchId(index: number, manip: number, radius: number, maxQueries: number): string {
+  return `search/m${manip}-r${radius}-q${maxQueries}/i${index}`;
 }
 
 /** The config of a budget, as recorded. */
