@@ -31,7 +31,7 @@ import { readMetadata } from '../models/metadata.js';
 import { loadClassifier } from '../quant/load-classifier.js';
 import { importModel } from '../workflows/import-model.js';
 import type { Budget } from './budget.js';
-import { DUNCAN_FP_FILE, DUNCAN_MODELS_SUBDIR, DUNCAN_QNN_FILE, DUNCAN_SETTINGS, searchId, searchSeed } from './duncan2020-settings.js';
+import { DUNCAN_FP_FILE, DUNCAN_MODELS_SUBDIR, DUNCAN_QNN_FILE, DUNCAN_SETTINGS, searchId, searchSeed, type DuncanSettings } from './duncan2020-settings.js';
 
 export interface DuncanRunOptions {
   readonly budget: Budget;
@@ -42,6 +42,8 @@ export interface DuncanRunOptions {
   readonly modelsDir?: string;
   readonly backend?: BackendName;
   readonly onEvent?: (event: RunEvent) => void;
+  /** Other settings than the budget's (library use: a measurement between smoke and full). */
+  readonly settings?: DuncanSettings;
 }
 
 /** The result of one search record. */
@@ -113,7 +115,7 @@ async function importNetworks(o: DuncanRunOptions, from: string, status: (t: str
 
 export async function runDuncan(o: DuncanRunOptions): Promise<RunSummary> {
   const started = Date.now();
-  const s = DUNCAN_SETTINGS[o.budget];
+  const s = o.settings ?? DUNCAN_SETTINGS[o.budget];
   const status = (text: string): void => o.onEvent?.({ type: 'status', text });
   await initBackend(o.backend);
   await mkdir(o.out, { recursive: true });

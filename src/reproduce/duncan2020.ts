@@ -17,7 +17,7 @@ import type { ResultRecord } from '../experiments/results-file.js';
 import { searchRobustness, type SearchOutcome } from '../metrics/search-robustness.js';
 import type { Budget } from './budget.js';
 import type { DuncanSearchConfig, DuncanSearchResult } from './duncan2020-run.js';
-import { DUNCAN_RADII, DUNCAN_SETTINGS } from './duncan2020-settings.js';
+import { DUNCAN_RADII, DUNCAN_SETTINGS, type DuncanSettings } from './duncan2020-settings.js';
 import { bootstrapIntervals, wilsonInterval } from './intervals.js';
 import type { PaperRow, PaperTable } from './paper-table.js';
 import { numericVerdict, rangeClaimVerdict, rangeVerdict, RULE_N, RULE_R, RULE_T, trendVerdict, type Estimate, type Verdict } from './verdict.js';
@@ -60,11 +60,16 @@ function transferOf(rows: readonly (DuncanSearchResult | undefined)[], images: I
 
 /** The table of a finished run's records (only the searches of this budget count). */
 export function duncanTable(records: readonly ResultRecord[], budget: Budget): PaperTable {
-  const s = DUNCAN_SETTINGS[budget];
+  return duncanTableFor(records, DUNCAN_SETTINGS[budget], budget);
+}
+
+/** The table for other settings than a budget's (`name` stands for the budget in its heading). */
+export function duncanTableFor(records: readonly ResultRecord[], s: DuncanSettings, name: string): PaperTable {
+  const budget = name;
   const byPair = new Map<string, Map<number, DuncanSearchResult>>();
   for (const rec of records as unknown as readonly Searched[]) {
     const c = rec.config;
-    if (c.kind !== 'search' || c.paper !== 'duncan2020' || c.search['iterations'] !== s.search.iterations) continue;
+    if (c.kind !== 'search' || c.paper !== 'duncan2020' || c.search['maxQueries'] !== s.search.maxQueries) continue;
     if (!s.pairs.some(([m, r]) => m === c.manip && r === c.radius)) continue;
     const k = key(c.manip, c.radius);
     if (!byPair.has(k)) byPair.set(k, new Map());
