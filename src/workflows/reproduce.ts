@@ -31,6 +31,8 @@ export interface ReproduceResult {
   /** Null when this shard's share is done but other tasks are not (merge the shards, then run again). */
   readonly table: PaperTable | null;
   readonly files: readonly string[];
+  /** How shard directories are combined: `qrobust merge`, or (a paper's own loop) concatenating their results.jsonl. */
+  readonly merge: 'qrobust merge' | 'concatenate';
 }
 
 export const REPRODUCE_CONFIG_FILE = 'reproduce-config.json';
@@ -48,12 +50,13 @@ export async function reproducePaper(o: ReproduceOptions): Promise<ReproduceResu
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
   };
   const run = paper.run ? await paper.run({ ...common, budget: o.budget }) : await runExperiment({ ...common, config: configFile });
-  if (run.inShard !== run.tasks) return { run, table: null, files: [] };
+  const merge = paper.run ? 'concatenate' : 'qrobust merge';
+  if (run.inShard !== run.tasks) return { run, table: null, files: [], merge };
   const { records } = await readResults(join(o.out, RESULTS_FILE));
   const table = paper.table(records, o.budget);
   const files = ['paper-vs-ours.md', 'paper-vs-ours.csv', 'paper-vs-ours.json'].map((f) => join(o.out, f));
   await writeFileAtomic(files[0]!, paperTableMarkdown(table));
   await writeFileAtomic(files[1]!, paperTableCsv(table));
   await writeFileAtomic(files[2]!, JSON.stringify({ format: 'qrobust-reproduction', version: 1, paper: o.paper, budget: o.budget, config: paper.config(o.budget), versions: versions(), table }, null, 1) + '\n');
-  return { run, table, files };
+  return { run, table, files, merge };
 }
