@@ -6,9 +6,9 @@
  * The loop keeps the runner's conventions: `results.jsonl` in the output directory, one record per finished
  * search (one test image at one (MANIP, R)), appended and flushed the moment it finishes, in the runner's
  * record format (`kind: 'search'`, its config, seed, the SHA-256 of both source files, versions, result, run
- * time); an interrupted run drops a torn last line and runs only the searches without a record; `--shard K/N`
- * runs every N-th search (shard folders are combined by concatenating their `results.jsonl` into one folder and
- * running once more there).
+ * time); an interrupted run drops a torn last line and runs only the searches without a record; the runner's
+ * lock file keeps two runs out of one directory; `--shard K/N` runs every N-th search (shard folders are combined
+ * by concatenating their `results.jsonl` into one folder and running once more there).
  *
  * Both networks are imported from the authors' files (`../shared/models/duncan2020`, or `modelsDir`) into
  * `<out>/models/fp` (the Keras weights on `dense:256,256,10`) and `<out>/models/qnn` (the TFLite file, run in
@@ -25,7 +25,7 @@ import { Rng } from '../core/rng.js';
 import { versions } from '../core/versions.js';
 import { findSiblingMirror, loadDataset } from '../data/index.js';
 import { appendRecord, readResults, RECORD_FORMAT, RESULTS_FILE, type ResultRecord } from '../experiments/results-file.js';
-import type { RunEvent, RunSummary } from '../experiments/runner.js';
+import { acquireLock, type RunEvent, type RunSummary } from '../experiments/runner.js';
 import { formatShard, type Shard } from '../experiments/shard.js';
 import { readMetadata } from '../models/metadata.js';
 import { loadClassifier } from '../quant/load-classifier.js';
@@ -119,6 +119,15 @@ export async function runDuncan(o: DuncanRunOptions): Promise<RunSummary> {
   const status = (text: string): void => o.onEvent?.({ type: 'status', text });
   await initBackend(o.backend);
   await mkdir(o.out, { recursive: true });
+  const release = await acquireLock(o.out);
+  try {
+    return await runLocked(o, s, status, started);
+  } finally {
+    await release();
+  }
+}
+
+async function runLocked(o: DuncanRunOptions, s: DuncanSettings, status: (t: string) => void, started: number): Promise<RunSummary> {
   const nets = await importNetworks(o, await modelsFolder(o), status);
   const test = await loadDataset('cifar10', 'test', o.dataDir ? { dataDir: o.dataDir } : {});
   const count = Math.min(s.images, test.count);
