@@ -1,8 +1,8 @@
 /**
  * A duncan2020 measurement between `reproduce --budget smoke` and `full`: the smoke budget's images and query
- * budget at every MANIP for the radii given, in one resumable directory, and its paper-vs-ours table.
+ * budget (or others) at every MANIP (or those given) for the radii given, in one resumable directory, and its paper-vs-ours table.
  *
- *   node dist/scripts/duncan-measure.js --out DIR [--radius 10[,20]] [--images 40] [--queries 1000]
+ *   node dist/scripts/duncan-measure.js --out DIR [--radius 10[,20]] [--manip 256,...,4] [--images 40] [--queries 1000]
  *
  * The records and table are those of `reproduce duncan2020` (`src/reproduce/duncan2020*.ts`); only the settings
  * differ, and the table's heading names them.
@@ -24,16 +24,17 @@ function option(name: string, fallback: string | null): string {
 
 const out = option('out', null);
 const radii = option('radius', '10').split(',').map(Number);
+const manips = option('manip', DUNCAN_MANIPS.join(',')).split(',').map(Number);
 const smoke = DUNCAN_SETTINGS.smoke;
 const settings: DuncanSettings = {
   ...smoke,
   images: Number(option('images', String(smoke.images))),
-  pairs: DUNCAN_MANIPS.flatMap((m) => radii.map((r) => [m, r] as const)),
+  pairs: manips.flatMap((m) => radii.map((r) => [m, r] as const)),
   search: { ...smoke.search, maxQueries: Number(option('queries', String(smoke.search.maxQueries))) },
 };
 const run = await runDuncan({ budget: 'smoke', out, settings, onEvent: (e) => (e.type === 'status' ? process.stderr.write(`${e.text}\n`) : undefined) });
 const { records } = await readResults(join(out, RESULTS_FILE));
-const heading = `measurement: first ${settings.images} test images, R ${radii.join(', ')}, every MANIP, ${settings.search.maxQueries} queries per search`;
+const heading = `measurement: first ${settings.images} test images, R ${radii.join(', ')}, MANIP ${manips.join(', ')}, ${settings.search.maxQueries} queries per search`;
 const md = paperTableMarkdown(duncanTableFor(records, settings, heading));
 await writeFileAtomic(join(out, 'paper-vs-ours.md'), md);
 process.stdout.write(`${md}\n${run.ran} searches run, ${run.skipped} already finished, ${run.seconds.toFixed(1)} s\n`);

@@ -6,10 +6,11 @@
  *   quantized network is robust at such an x when it gives the true label to every image of S(x), the explored
  *   images the full-precision network classifies correctly;
  *   RR = |{x FP-robust : Q correct on all of S(x)}| / |{x FP-robust}|;
- * - every adversarial image the search found on the full-precision network is kept (the quantized network
- *   gives the true label), same-wrong (it gives the full-precision network's adversarial label: the attack
- *   transferred) or other; transfer rate = same-wrong / all.
- * All adversarial images count in the split, whatever the quantized network says of the clean input (the
+ * - each adversarial image of the full-precision network in the outcomes (the authors' scripts give one per
+ *   input, the one the search reports) is kept (the quantized network gives the true label), same-wrong (it
+ *   gives the full-precision network's adversarial label: the attack transferred) or other; transfer rate =
+ *   same-wrong / all.
+ * Every adversarial image given counts in the split, whatever the quantized network says of the clean input (the
  * authors' scripts do not filter on it); `transferBreakdown` is given the true label as the target's clean
  * label so that it counts them all.
  */
