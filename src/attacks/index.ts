@@ -36,3 +36,5 @@ export { squareFraction, squarePattern, squareSide } from './square-patterns.js'
 export { spsaAttack, SPSA_DEFAULTS } from './spsa.js';
 export { hopSkipJumpAttack, HOP_SKIP_JUMP_DEFAULTS } from './hop-skip-jump.js';
 export { autoEnsemble, AUTO_MEMBERS } from './auto.js';
+export { dlvSearch, dlvFeatures, dlvImage, DLV_DEFAULTS, type DlvSearchOptions, type DlvSearchResult, type DlvState, type DlvAdversarial, type DlvEnd } from './dlv-search.js';
+export { dlvSearchOutcome, type DlvCheck, type DlvTargetOutcome } from './dlv-transfer.js';

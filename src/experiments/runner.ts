@@ -98,7 +98,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** Takes the directory's lock, or fails naming the live process that holds it. A dead holder's lock is taken over. */
-async function acquireLock(out: string): Promise<() => Promise<void>> {
+export async function acquireLock(out: string): Promise<() => Promise<void>> {
   const path = join(out, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

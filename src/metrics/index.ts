@@ -2,6 +2,7 @@
 export { accuracyIncreases, curveCrossings, robustAccuracy, type Crossing, type CurvePoint } from './robust-accuracy.js';
 export { transferBreakdown, type TransferBreakdown } from './transfer.js';
 export { relativeRobustness, robustFlags, type RelativeRobustness } from './relative-robustness.js';
+export { quantizedRobust, searchRobustness, type SearchOutcome, type SearchRobustness } from './search-robustness.js';
 export {
   AlignmentAccumulator,
   GradientStats,

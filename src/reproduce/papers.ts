@@ -4,6 +4,9 @@
  */
 import { QrobustError } from '../core/errors.js';
 import type { ResultRecord } from '../experiments/results-file.js';
+import type { RunEvent, RunSummary } from '../experiments/runner.js';
+import type { Shard } from '../experiments/shard.js';
+import type { BackendName } from '../backend/backend.js';
 import type { Budget } from './budget.js';
 import type { PaperTable } from './paper-table.js';
 
@@ -14,6 +17,20 @@ export interface Reproduction {
   readonly name: PaperName;
   readonly config: (budget: Budget) => Record<string, unknown>;
   readonly table: (records: readonly ResultRecord[], budget: Budget) => PaperTable;
+  /**
+   * A paper whose experiment the runner's task kinds cannot express runs its own resumable loop, writing the
+   * same `results.jsonl` records into `out`; without it, the config is run by the experiment runner.
+   */
+  readonly run?: (o: PaperRunOptions) => Promise<RunSummary>;
+}
+
+export interface PaperRunOptions {
+  readonly budget: Budget;
+  readonly out: string;
+  readonly shard?: Shard | null;
+  readonly dataDir?: string;
+  readonly backend?: BackendName;
+  readonly onEvent?: (event: RunEvent) => void;
 }
 
 /**
@@ -26,5 +43,9 @@ export async function reproductionFor(name: string): Promise<Reproduction> {
     const { gorslineConfig, gorslineTable } = await import('./gorsline2021.js');
     return { name, config: gorslineConfig, table: gorslineTable };
   }
-  throw new QrobustError('invalid_argument', `reproduce: ${name} is not implemented yet (gorsline2021 is)`);
+  if (name === 'duncan2020') {
+    const [{ duncanTable }, { duncanConfig }, { runDuncan }] = await Promise.all([import('./duncan2020.js'), import('./duncan2020-settings.js'), import('./duncan2020-run.js')]);
+    return { name, config: duncanConfig, table: duncanTable, run: runDuncan };
+  }
+  throw new QrobustError('invalid_argument', `reproduce: ${name} is not implemented yet (gorsline2021 and duncan2020 are)`);
 }

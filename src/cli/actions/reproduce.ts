@@ -3,6 +3,7 @@ import { type CliIO, optString, EXIT_OK } from '../command.js';
 import type { ParsedArgs } from '../args.js';
 import { parseBudget } from '../../reproduce/budget.js';
 import { reproducePaper } from '../../workflows/reproduce.js';
+import { RESULTS_FILE } from '../../experiments/results-file.js';
 import { experimentRunArgs } from '../experiment-run-args.js';
 
 export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
@@ -11,7 +12,8 @@ export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
   done();
   io.stdout.write(`${r.run.ran} task${r.run.ran === 1 ? '' : 's'} run, ${r.run.skipped} already finished, ${r.run.seconds.toFixed(1)} s\n`);
   if (!r.table) {
-    io.stdout.write(`shard ${r.run.shard} done; merge the shards (qrobust merge), then run reproduce once more on the merged directory for the tables\n`);
+    const how = r.merge === 'concatenate' ? `concatenate the shards' ${RESULTS_FILE} into one directory` : 'merge the shards (qrobust merge)';
+    io.stdout.write(`shard ${r.run.shard} done; ${how}, then run reproduce once more there for the tables\n`);
     return EXIT_OK;
   }
   const counts = { reproduced: 0, refuted: 0, inconclusive: 0 };
