@@ -136,7 +136,7 @@ export function gorslineTable(records: readonly ResultRecord[], budget: Budget):
   const curveRows = widths.map((b) => `| ${b === null ? 'float' : `${b}-bit`} | ${eps.map((_, k) => pct(acc(b, k, null, null))).join(' | ')} |`);
   const fits = widths.map((b) => {
     const f = fitLogistic(eps.map((e, k) => ({ eps: e, acc: acc(b, k, null, null) })));
-    return `| ${b === null ? 'float' : `${b}-bit`} | ${pct(f.clean)} | ${f.eps0.toFixed(4)} | ${f.width.toFixed(4)} | ${pct(f.rms)} |`;
+    return `| ${b === null ? 'float' : `${b}-bit`} | ${pct(f.clean)} | ${f.eps0.toFixed(4)} | ${f.width.toFixed(4)} | ${pct(f.floor)} | ${pct(f.rms)} |`;
   });
   const crossings = GORSLINE_BITS.map((b) => {
     const point = crossing(eps.map((_, k) => acc(b, k, null, null) - acc(null, k, null, null)), eps);
@@ -156,8 +156,8 @@ export function gorslineTable(records: readonly ResultRecord[], budget: Budget):
         body: ['First sign change of (B-bit − float) accuracy along ε, linearly interpolated; interval over the bootstrap resamples that cross at all (their share in the last column).', '', '| weights | crossing ε | 95% interval | resamples crossing |', '|---|---|---|---|', ...crossings].join('\n'),
       },
       {
-        heading: 'Fitted model: acc(ε) = a / (1 + exp((ε − ε₀) / w))',
-        body: ['a is the clean accuracy (%), ε₀ the ε that halves it, w the width of the fall; rms in accuracy points. The paper\'s own model form is not published.', '', '| weights | a | ε₀ | w | rms |', '|---|---|---|---|---|', ...fits].join('\n'),
+        heading: 'Fitted model: acc(ε) = c + (a − c) / (1 + exp((ε − ε₀) / w))',
+        body: ['a is the clean accuracy (%), c the accuracy the curve levels off at (%), ε₀ the middle of the fall, w its width; rms in accuracy points. The paper\'s own model form is not published.', '', '| weights | a | ε₀ | w | c | rms |', '|---|---|---|---|---|---|', ...fits].join('\n'),
       },
     ],
   };

@@ -50,14 +50,17 @@ test('bootstrap: the interval of a mean is about ±1.96 standard errors, paired 
   assert.deepEqual(bootstrapIntervals(n, [mean], { resamples: 50, seed: 9 }), bootstrapIntervals(n, [mean], { resamples: 50, seed: 9 }));
 });
 
-test('the logistic model recovers the parameters of a synthetic curve', () => {
+test('the logistic model recovers the parameters of synthetic curves, with and without a floor', () => {
   const eps = Array.from({ length: 13 }, (_, k) => k * 0.025);
-  const points = eps.map((e) => ({ eps: e, acc: 0.97 / (1 + Math.exp((e - 0.08) / 0.02)) }));
-  points[0] = { eps: 0, acc: 0.97 };
-  const fit = fitLogistic(points);
-  assert.equal(fit.clean, 0.97);
-  assert.ok(Math.abs(fit.eps0 - 0.08) < 0.003 && Math.abs(fit.width - 0.02) < 0.002, `ε₀ ${fit.eps0}, w ${fit.width}`);
-  assert.ok(fit.rms < 0.02, `rms ${fit.rms}`);
+  for (const floor of [0, 0.2]) {
+    const points = eps.map((e) => ({ eps: e, acc: floor + (0.97 - floor) / (1 + Math.exp((e - 0.08) / 0.02)) }));
+    points[0] = { eps: 0, acc: 0.97 };
+    const fit = fitLogistic(points);
+    assert.equal(fit.clean, 0.97);
+    assert.ok(Math.abs(fit.eps0 - 0.08) < 0.003 && Math.abs(fit.width - 0.02) < 0.002, `floor ${floor}: ε₀ ${fit.eps0}, w ${fit.width}`);
+    assert.ok(Math.abs(fit.floor - floor) < 0.01, `floor ${floor}: fitted ${fit.floor}`);
+    assert.ok(fit.rms < 0.02, `rms ${fit.rms}`);
+  }
 });
 
 test('the table writers: Markdown rows with intervals, CSV with quoting', () => {
