@@ -33,7 +33,6 @@ import type { RequantEncoding } from './smt/encode-integer.js';
 import { z3Version } from './smt/z3-runtime.js';
 import { methodOptions, type VerifyMethod } from './methods.js';
 import { isEnsembleMeta } from '../defenses/ensemble-dir.js';
-import { readMetadata } from '../models/metadata.js';
 
 export type Semantics = 'float' | 'fake-quant' | 'integer';
 
@@ -119,12 +118,13 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
   const seed = o.seed ?? 0;
   const method = o.method ?? 'auto';
   await initBackend(o.backend);
-  if (isEnsembleMeta(await readMetadata(o.dir))) {
-    throw new QrobustError('invalid_option', `${o.dir} is an ensemble: verify its members one by one (verifying an ensemble is not implemented yet)`);
-  }
   const probe = await loadClassifier(o.dir);
   const quantized = probe.quantized;
   const meta = probe.meta;
+  if (isEnsembleMeta(meta)) {
+    probe.classifier.dispose();
+    throw new QrobustError('invalid_option', `${o.dir} is an ensemble: verify its members one by one (verifying an ensemble is not implemented yet)`);
+  }
   if (!quantized && o.semantics) {
     probe.classifier.dispose();
     throw new QrobustError('invalid_option', `${o.dir} is a full-precision model; --semantics applies to quantized models only`);
