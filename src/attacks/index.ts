@@ -36,3 +36,17 @@ export { squareFraction, squarePattern, squareSide } from './square-patterns.js'
 export { spsaAttack, SPSA_DEFAULTS } from './spsa.js';
 export { hopSkipJumpAttack, HOP_SKIP_JUMP_DEFAULTS } from './hop-skip-jump.js';
 export { autoEnsemble, AUTO_MEMBERS } from './auto.js';
+export {
+  adaptiveAttack,
+  maskingFlag,
+  memberSeed,
+  worstCase,
+  MASKING_GAP,
+  type AdaptiveEpsilonResult,
+  type AdaptiveOptions,
+  type AdaptiveResult,
+  type MaskingFlag,
+  type MemberOutcome,
+  type MemberRecord,
+} from './adaptive.js';
+export { planMembers, EOT_DEFAULT, type AdaptiveClassifiers, type AdaptiveKnobs, type PlannedMember, type SkippedMember } from './adaptive-members.js';
