@@ -16,7 +16,7 @@ import type { Classifier } from '../models/classifier.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { loadClassifier } from '../quant/load-classifier.js';
 import { adaptiveAttack, MASKING_GAP, type AdaptiveResult } from '../attacks/adaptive.js';
-import type { AdaptiveKnobs, SkippedMember } from '../attacks/adaptive-members.js';
+import type { AdaptiveClassifiers, AdaptiveKnobs, SkippedMember } from '../attacks/adaptive-members.js';
 import type { Norm } from '../attacks/types.js';
 
 export interface AdaptiveDirOptions extends AdaptiveKnobs {
@@ -70,8 +70,22 @@ async function isDirectory(dir: string): Promise<boolean> {
   }
 }
 
-/** Every form of the model the evaluation attacks, loaded once and disposed together. */
-async function loadForms(dir: string): Promise<{ forms: Parameters<typeof adaptiveAttack>[0]; meta: ModelMetadata; parent: string | null; skipped: SkippedMember[]; dispose(): void }> {
+/** The forms of a model directory an adaptive evaluation attacks, loaded once and disposed together. */
+export interface LoadedForms {
+  readonly forms: AdaptiveClassifiers;
+  readonly meta: ModelMetadata;
+  /** The parent directory the transfer member crafts on, or null. */
+  readonly parent: string | null;
+  /** Members left out for reasons found while loading (no integer form, a missing parent). */
+  readonly skipped: readonly SkippedMember[];
+  dispose(): void;
+}
+
+/**
+ * Loads every form of `dir`: exact (and for quantized models STE) gradients, the integer path where there is one,
+ * and the parent: `parentDir` when given (null: none), else the one `qrobust.json` records.
+ */
+export async function loadAdaptiveForms(dir: string, parentDir?: string | null): Promise<LoadedForms> {
   const owned: Classifier[] = [];
   const skipped: SkippedMember[] = [];
   const dispose = (): void => owned.forEach((c) => c.dispose());
@@ -91,7 +105,7 @@ async function loadForms(dir: string): Promise<{ forms: Parameters<typeof adapti
         skipped.push({ name: 'square-integer', reason: e.message });
       }
     }
-    const recorded = recordedParent(main.meta);
+    const recorded = parentDir === undefined ? recordedParent(main.meta) : parentDir;
     let parent: Classifier | null = null;
     if (recorded !== null) {
       if (await isDirectory(recorded)) {
@@ -119,7 +133,7 @@ async function loadForms(dir: string): Promise<{ forms: Parameters<typeof adapti
 export async function adaptiveAttackDir(o: AdaptiveDirOptions): Promise<AdaptiveDirReport> {
   if (!Array.isArray(o.epsilons) || o.epsilons.length === 0) throw new QrobustError('invalid_option', '--eps: expected a non-empty list of ε');
   const backend = await initBackend(o.backend);
-  const loaded = await loadForms(o.dir);
+  const loaded = await loadAdaptiveForms(o.dir);
   try {
     const seed = o.seed ?? 0;
     const batchSize = o.batchSize ?? 256;
