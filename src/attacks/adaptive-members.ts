@@ -88,11 +88,11 @@ export function planMembers(c: AdaptiveClassifiers, knobs: AdaptiveKnobs, norm: 
   if (c.randomized) {
     members.push({ name: 'pgd-eot', attack: 'pgd', role: 'PGD with expectation over transformation', attacked: smooth, judged: smooth, options: optionsFor('pgd', knobs, { ...n, eot: knobs.eot ?? EOT_DEFAULT }) });
   } else {
-    skipped.push({ name: 'pgd-eot', reason: 'the model is deterministic (no randomized classifier)' });
+    skipped.push({ name: 'pgd-eot', reason: 'the model is deterministic: no randomized classifier' });
   }
   if (c.parent) members.push({ name: 'transfer', attack: 'pgd', role: 'PGD on the undefended parent, judged on the model', attacked: c.parent, judged: smooth, options: optionsFor('pgd', knobs, n) });
   else skipped.push({ name: 'transfer', reason: 'no undefended parent recorded' });
   if (c.integer) members.push({ name: 'square-integer', attack: 'square', role: 'Square querying the integer path', attacked: c.integer, judged: c.integer, options: optionsFor('square', knobs, n) });
-  else skipped.push({ name: 'square-integer', reason: 'no integer path (not a quantized, integer-executable model)' });
+  else skipped.push({ name: 'square-integer', reason: 'no integer path: not a quantized, integer-executable model' });
   return { members, skipped };
 }

@@ -70,7 +70,7 @@ export async function runAdaptive(args: ParsedArgs, io: CliIO): Promise<number> 
   io.stdout.write(table(report).join('\n') + '\n');
   const json = optString(args, 'json');
   if (json) await writeFile(json, JSON.stringify(report, null, 2) + '\n');
-  const skipped = report.skipped.map((s) => `${s.name} (${s.reason})`).join('; ');
+  const skipped = report.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   const flagged = report.checks.filter((c) => c.status === 'flag').map((c) => `${c.name}: ${c.detail}`);
   io.stderr.write(
     `adaptive evaluation of ${report.model} [${report.config.classifier}], ${report.config.dataset.name} test, n = ${report.config.n}, seed ${report.config.seed}` +
