@@ -13,7 +13,7 @@
  */
 import { tf } from '../backend/tf.js';
 import type { Classifier } from '../models/classifier.js';
-import { maskingChecks, type AccuracyAt, type MaskingCheck } from '../metrics/gradient-masking.js';
+import { maskingChecks, type AccuracyAt, type MaskingCheck, type MaskingEvidence } from '../metrics/gradient-masking.js';
 import { planMembers, type AdaptiveClassifiers, type AdaptiveKnobs, type PlannedMember, type SkippedMember } from './adaptive-members.js';
 import { lossGradient } from './losses.js';
 import { predict, runAttack } from './run.js';
@@ -150,8 +150,8 @@ function runMember(m: PlannedMember, x: tf.Tensor4D, labels: Int32Array, o: Adap
   return out;
 }
 
-/** The evidence the gradient-masking checks read, from the members' accuracies. */
-function maskingEvidence(results: readonly AdaptiveEpsilonResult[], largeEps: null, zeroShare: number): Parameters<typeof maskingChecks>[0] {
+/** The evidence the gradient-masking checks read, from the members' accuracies (no large-ε run here). */
+function maskingEvidence(results: readonly AdaptiveEpsilonResult[], zeroShare: number): MaskingEvidence {
   const at = (name: string): AccuracyAt[] =>
     results.flatMap((r) => r.members.filter((m) => m.name === name).map((m) => ({ eps: r.eps, accuracy: m.robustAccuracy, by: name })));
   const names = results[0]?.members.map((m) => m.name) ?? [];
@@ -161,7 +161,7 @@ function maskingEvidence(results: readonly AdaptiveEpsilonResult[], largeEps: nu
     whiteBox: at('pgd-exact'),
     blackBox: at('square-integer'),
     transfer: at('transfer'),
-    largeEps,
+    largeEps: null,
     zeroGradientShare: zeroShare,
     curves: names.map((name) => ({ attack: name, points: at(name).map((a) => ({ eps: a.eps, value: a.accuracy })) })),
   };
@@ -210,8 +210,8 @@ export function adaptiveAttack(c: AdaptiveClassifiers, x: tf.Tensor4D, labels: I
     seed: memberSeed(seed, m.name),
     options: { ...getAttack(m.attack).defaults, ...m.options, norm: o.norm ?? getAttack(m.attack).norms[0]! },
   }));
-  const checks = maskingChecks(maskingEvidence(results, null, zeroShare)).map((k) =>
-    k.name === 'large-eps' && k.status === 'not-measured' ? { ...k, detail: 'not run by the adaptive evaluation (see qrobust run diagnostics.largeEps)' } : k,
+  const checks = maskingChecks(maskingEvidence(results, zeroShare)).map((k) =>
+    k.name === 'large-eps' && k.status === 'not-measured' ? { ...k, detail: "not run by the adaptive evaluation (an experiment's diagnostics.largeEps runs it)" } : k,
   );
   return { members: records, skipped, cleanPredictions: [...clean], results, zeroGradientShare: zeroShare, checks };
 }
