@@ -5,7 +5,9 @@ import { initBackend } from '../../src/backend/backend.js';
 import type { Classifier, GradientMode } from '../../src/models/classifier.js';
 import { adaptiveAttack, maskingFlag, memberSeed, worstCase, type AdaptiveResult, type MemberOutcome } from '../../src/attacks/adaptive.js';
 import { runAttack } from '../../src/attacks/run.js';
-import { tinyMnist } from './fixtures.js';
+import { EOT_DEFAULT, planMembers } from '../../src/attacks/adaptive-members.js';
+import { Rng } from '../../src/core/rng.js';
+import { LinearClassifier, RandomMaskClassifier, tinyMnist } from './fixtures.js';
 
 await initBackend('wasm');
 
@@ -113,4 +115,32 @@ test('the same seed gives the same report; every member records its seed and opt
   assert.equal(auto.options['steps'], 10);
   assert.equal(auto.options['maxQueries'], 200);
   assert.match(auto.attacked, /staircase 32 \(ste\)/);
+});
+
+test('the EOT member runs on randomized classifiers only, with --eot passes (default 10); the others never average', () => {
+  const plain = planMembers({ exact }, { eot: 4 }, undefined);
+  assert.deepEqual(plain.skipped.find((s) => s.name === 'pgd-eot')?.reason, 'the model is deterministic: no randomized classifier');
+  assert.ok(plain.members.every((m) => m.options.eot === undefined));
+  const randomized = planMembers({ exact, ste: bpda, randomized: true }, {}, 'l2');
+  const eot = randomized.members.find((m) => m.name === 'pgd-eot')!;
+  assert.equal(eot.options.eot, EOT_DEFAULT);
+  assert.equal(eot.attacked, bpda, 'EOT differentiates the STE form');
+  assert.ok(randomized.members.every((m) => m.options.norm === 'l2'));
+  assert.equal(planMembers({ exact, randomized: true }, { eot: 4 }, undefined).members.find((m) => m.name === 'pgd-eot')!.options.eot, 4);
+});
+
+test('a randomized classifier gets the EOT member, which runs and counts in the worst case', () => {
+  const rng = new Rng(5);
+  const model = new LinearClassifier([4, 4, 1], Array.from({ length: 16 }, () => Array.from({ length: 10 }, () => rng.normal())), [2, ...Array<number>(9).fill(0)]);
+  const randomized = new RandomMaskClassifier(model, 0.7, 9);
+  const xs = tf.fill([6, 4, 4, 1], 0.5) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  const r = adaptiveAttack({ exact: randomized, randomized: true }, xs, new Int32Array(6), { epsilons: [0.2], steps: 5, maxQueries: 20, eot: 3 });
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+  const row = r.results[0]!;
+  assert.ok(row.members.some((m) => m.name === 'pgd-eot'));
+  assert.equal(r.members.find((m) => m.name === 'pgd-eot')!.options['eot'], 3);
+  assert.deepEqual(row.robust, row.robust.map((_, i) => (row.members.every((m) => m.robust[i]) ? 1 : 0)));
+  xs.dispose();
+  randomized.dispose();
 });
