@@ -88,7 +88,12 @@ export {
   type Norm,
   type RunAttackOptions,
   type RunAttackResult,
+  adaptiveAttack,
+  MASKING_GAP,
+  type AdaptiveClassifiers,
+  type AdaptiveResult,
 } from './attacks/index.js';
+export { adaptiveAttackDir, recordedParent, type AdaptiveDirOptions, type AdaptiveDirReport } from './workflows/adaptive-attack.js';
 export { attackModelDir, type AttackDirOptions, type AttackDirReport, type AttackDirRow, type IntegerCheck } from './workflows/attack-model.js';
 
 export { runCli } from './cli/main.js';

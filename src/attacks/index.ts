@@ -38,3 +38,17 @@ export { hopSkipJumpAttack, HOP_SKIP_JUMP_DEFAULTS } from './hop-skip-jump.js';
 export { autoEnsemble, AUTO_MEMBERS } from './auto.js';
 export { dlvSearch, dlvFeatures, dlvImage, DLV_DEFAULTS, type DlvSearchOptions, type DlvSearchResult, type DlvState, type DlvAdversarial, type DlvEnd } from './dlv-search.js';
 export { dlvSearchOutcome, type DlvCheck, type DlvTargetOutcome } from './dlv-transfer.js';
+export {
+  adaptiveAttack,
+  maskingFlag,
+  memberSeed,
+  worstCase,
+  MASKING_GAP,
+  type AdaptiveEpsilonResult,
+  type AdaptiveOptions,
+  type AdaptiveResult,
+  type MaskingFlag,
+  type MemberOutcome,
+  type MemberRecord,
+} from './adaptive.js';
+export { planMembers, EOT_DEFAULT, type AdaptiveClassifiers, type AdaptiveKnobs, type PlannedMember, type SkippedMember } from './adaptive-members.js';

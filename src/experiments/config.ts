@@ -128,6 +128,20 @@ export interface VerifyConfig {
   readonly models: readonly string[] | null;
 }
 
+/** The adaptive evaluation (attacks/adaptive.ts) of chosen models at each ε: per-sample worst case and the masking flag. */
+export interface AdaptiveConfig {
+  readonly eps: readonly number[];
+  readonly norm: Norm;
+  /** Test images: the first of the experiment's seeded subsets (n <= data.n). */
+  readonly n: number;
+  readonly steps: number | null;
+  readonly restarts: number | null;
+  readonly maxQueries: number | null;
+  readonly targetClasses: number | null;
+  readonly eot: number | null;
+  readonly models: readonly string[] | null;
+}
+
 export interface DataConfig {
   /** Test images every per-sample measurement uses (a seeded subset of the test split). */
   readonly n: number;
@@ -147,6 +161,7 @@ export interface ExperimentConfig {
   readonly compare: CompareConfig | null;
   readonly diagnostics: DiagnosticsConfig | null;
   readonly verify: VerifyConfig | null;
+  readonly adaptive: AdaptiveConfig | null;
 }
 
 /** What validation needs to know about the config file. */
@@ -179,7 +194,7 @@ export async function loadExperimentConfig(file: string): Promise<ExperimentConf
 
 /** Validates a parsed config and fills in its defaults. */
 export async function validateExperimentConfig(value: unknown, source: ConfigSource): Promise<ExperimentConfig> {
-  const root = new JsonReader(source.file, '$', value).object(['name', 'seed', 'data', 'models', 'quantize', 'attacks', 'transfer', 'compare', 'diagnostics', 'verify']);
+  const root = new JsonReader(source.file, '$', value).object(['name', 'seed', 'data', 'models', 'quantize', 'attacks', 'transfer', 'compare', 'diagnostics', 'verify', 'adaptive']);
   const name = root.at('name').string();
   const seed = root.at('seed').optional((r) => r.number({ integer: true, min: 0 }), 0);
   const data = readData(root.at('data'), seed);
@@ -199,7 +214,8 @@ export async function validateExperimentConfig(value: unknown, source: ConfigSou
   const compare = root.at('compare').optional((r) => readCompare(r, data.n), null);
   const diagnostics = root.at('diagnostics').optional((r) => readDiagnostics(r, data.n, datasets), null);
   const verify = root.at('verify').present && root.at('verify').value !== null ? readVerify(root.at('verify'), data.n, allNames) : null;
-  return { name, seed, data, models, quantize, attacks, transfer, compare, diagnostics, verify };
+  const adaptive = root.at('adaptive').present && root.at('adaptive').value !== null ? readAdaptive(root.at('adaptive'), data.n, allNames) : null;
+  return { name, seed, data, models, quantize, attacks, transfer, compare, diagnostics, verify, adaptive };
 }
 
 /**
@@ -434,6 +450,24 @@ function readVerify(r: JsonReader, dataN: number, allNames: readonly string[]): 
     method: r.at('method').optional((x) => x.string({ choices: VERIFY_METHODS }), 'auto'),
     timeout: r.at('timeout').optional((x) => x.number({ min: 0, exclusiveMin: true }), 10),
     semantics: r.at('semantics').optional((x) => x.string({ choices: ['integer', 'fake-quant'] }) as 'integer' | 'fake-quant', 'integer'),
+    models: r.at('models').optional((x) => readModelList(x, allNames), null),
+  };
+}
+
+function readAdaptive(r: JsonReader, dataN: number, allNames: readonly string[]): AdaptiveConfig {
+  r.object(['eps', 'norm', 'n', 'steps', 'restarts', 'maxQueries', 'targetClasses', 'eot', 'models']);
+  const eps = r.at('eps').array({ nonEmpty: true }).map((x) => x.number({ min: 0 }));
+  if (eps.some((e, i) => i > 0 && e <= eps[i - 1]!)) r.at('eps').fail('expected increasing values without repeats');
+  const count = (key: string): number | null => r.at(key).optional((x) => x.number({ integer: true, min: 1 }), null);
+  return {
+    eps,
+    norm: r.at('norm').optional((x) => x.string({ choices: ['linf', 'l2'] }) as Norm, 'linf'),
+    n: r.at('n').optional((x) => x.number({ integer: true, min: 1, max: dataN }), Math.min(100, dataN)),
+    steps: count('steps'),
+    restarts: count('restarts'),
+    maxQueries: count('maxQueries'),
+    targetClasses: count('targetClasses'),
+    eot: count('eot'),
     models: r.at('models').optional((x) => readModelList(x, allNames), null),
   };
 }

@@ -3,6 +3,8 @@
  * stored, not only summaries, so that the metrics that pair samples across models (transfer, relative
  * robustness) are computed from the records alone.
  */
+import type { AdaptiveEpsilonResult, AdaptiveResult, MemberOutcome } from '../attacks/adaptive.js';
+import type { SkippedMember } from '../attacks/adaptive-members.js';
 import type { DatasetDescription } from '../data/index.js';
 import type { AlignmentSummary, GradientSummary } from '../metrics/gradient-alignment.js';
 import type { LayerShift } from '../metrics/value-shift.js';
@@ -115,4 +117,11 @@ export interface VerifyResult {
   readonly falsified: number;
   readonly unknown: number;
   readonly samples: readonly VerifySample[];
+}
+
+/** An adaptive evaluation (attacks/adaptive.ts): per ε the worst case over the members, their own figures and the masking flag. */
+export interface AdaptiveTaskResult extends Omit<AdaptiveResult, 'results'> {
+  /** As `AdaptiveResult.results`, with the members' wall times moved to the record's `run`. */
+  readonly results: readonly (Omit<AdaptiveEpsilonResult, 'members'> & { readonly members: readonly Omit<MemberOutcome, 'seconds'>[] })[];
+  readonly skipped: readonly SkippedMember[];
 }

@@ -6,16 +6,16 @@
  *
  * Order: data slices, models (trained or loaded), quantized variants, clean evaluation, gradient statistics,
  * attacks (per entry, model and gradient mode), the large-ε checks, transfer attacks, the comparisons of each
- * full-precision model with its variants, and formal verification. Model and variant tasks produce directories (artifacts); every
+ * full-precision model with its variants, formal verification, and the adaptive evaluations. Model and variant tasks produce directories (artifacts); every
  * other task only reads them and produces a result record.
  */
 import { getAttack } from '../attacks/registry.js';
 import type { Norm } from '../attacks/types.js';
 import type { QuantSpec } from '../quant/spec.js';
-import { inputPathQuantized, type AttackOptionValues, type ExperimentConfig, type GradMode, type QatConfig, type TrainConfig } from './config.js';
+import { inputPathQuantized, type AdaptiveConfig, type AttackOptionValues, type ExperimentConfig, type GradMode, type QatConfig, type TrainConfig } from './config.js';
 import { configHash, taskId } from './stable-json.js';
 
-export type TaskKind = 'data' | 'train' | 'load' | 'quantize' | 'eval' | 'gradients' | 'attack' | 'transfer' | 'compare' | 'verify';
+export type TaskKind = 'data' | 'train' | 'load' | 'quantize' | 'eval' | 'gradients' | 'attack' | 'transfer' | 'compare' | 'verify' | 'adaptive';
 
 /** Kinds whose task builds a model directory. */
 export const MODEL_KINDS: readonly TaskKind[] = ['train', 'load', 'quantize'];
@@ -91,6 +91,17 @@ export type TaskConfig =
       readonly timeout: number;
       /** Requested semantics for a quantized model; a model without an integer form is verified as fake-quant. */
       readonly semantics: 'integer' | 'fake-quant';
+      readonly data: DataRef;
+      readonly seed: number;
+    }
+  | {
+      readonly kind: 'adaptive';
+      readonly model: ModelRef;
+      /** The full-precision parent of a variant: the transfer member's source (null: no transfer member). */
+      readonly parent: ModelRef | null;
+      readonly eps: readonly number[];
+      readonly norm: Norm;
+      readonly knobs: Pick<AdaptiveConfig, 'steps' | 'restarts' | 'maxQueries' | 'targetClasses' | 'eot'>;
       readonly data: DataRef;
       readonly seed: number;
     };
@@ -247,6 +258,20 @@ export function expandTasks(config: ExperimentConfig): ExperimentPlan {
           ),
         );
       }
+    }
+  }
+  if (config.adaptive) {
+    const a = config.adaptive;
+    for (const m of models.filter((x) => !a.models || a.models.includes(x.name))) {
+      const parent = m.parent === null ? null : models.find((p) => p.name === m.parent)!;
+      const knobs = { steps: a.steps, restarts: a.restarts, maxQueries: a.maxQueries, targetClasses: a.targetClasses, eot: a.eot };
+      tasks.push(
+        make(
+          { kind: 'adaptive', model: ref(m), parent: parent ? ref(parent) : null, eps: a.eps, norm: a.norm, knobs, data: slice(m.dataset, a.n), seed: config.seed },
+          `adaptive evaluation of ${m.name}${parent ? ` (transfer from ${parent.name})` : ''}`,
+          parent ? [m.task, parent.task] : [m.task],
+        ),
+      );
     }
   }
   return { configHash: configHash(config), models, tasks };

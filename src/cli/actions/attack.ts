@@ -4,6 +4,7 @@ import { type CliIO, optBool, optNumber, optString, requireString, EXIT_OK } fro
 import type { ParsedArgs } from '../args.js';
 import { parseEpsilons } from '../epsilon.js';
 import { parseBackendName } from '../../backend/backend.js';
+import { QrobustError } from '../../core/errors.js';
 import { attackModelDir, type AttackDirReport, type AttackDirRow } from '../../workflows/attack-model.js';
 import type { TargetMode } from '../../attacks/target-modes.js';
 import type { LossName, Norm } from '../../attacks/types.js';
@@ -62,7 +63,7 @@ function describe(report: AttackDirReport): string {
 }
 
 /** The tunable attack options given as flags (see attacks/tunable-options.ts). */
-function tunableValues(args: ParsedArgs): TunableValues {
+export function tunableValues(args: ParsedArgs): TunableValues {
   const values: TunableValues = {};
   for (const t of TUNABLE_OPTIONS) {
     const flag = flagOf(t);
@@ -80,6 +81,8 @@ function tunableValues(args: ParsedArgs): TunableValues {
 }
 
 export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
+  if (optBool(args, 'adaptive')) return (await import('./attack-adaptive.js')).runAdaptive(args, io);
+  if (optString(args, 'attack') === undefined) throw new QrobustError('invalid_argument', 'attack: give --attack NAME (one attack) or --adaptive (the adaptive evaluation)');
   const attackName = requireString(args, 'attack', 'attack');
   const epsilons = parseEpsilons(optString(args, 'eps')!);
   const backend = optString(args, 'backend');

@@ -11,6 +11,7 @@ export const attackCommand: CommandDef = {
   positionals: [{ name: 'DIR', description: 'model directory (written by train or quantize)', required: true }],
   options: [
     { name: 'attack', type: 'string', description: `attack: ${ATTACK_NAMES.join(', ')}`, choices: ATTACK_NAMES, placeholder: 'NAME' },
+    { name: 'adaptive', type: 'boolean', description: 'adaptive evaluation instead of one attack: AutoAttack, PGD with STE and exact gradients, EOT, transfer from the parent, Square on the integer path; per-sample worst case and the masking flag' },
     { name: 'norm', type: 'string', description: "threat model (default: the attack's own: linf; l2 for cw-l2, deepfool, hopskipjump)", choices: ['linf', 'l2'], placeholder: 'linf|l2' },
     { name: 'eps', type: 'string', description: 'comma-separated ε list in pixel units', placeholder: 'E1,E2,...', default: '0.05,0.1,0.2,0.3' },
     ...TUNABLE_OPTIONS.map((t) => ({

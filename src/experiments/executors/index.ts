@@ -1,5 +1,6 @@
 /** The executor of every task kind, and the builder of model directories. */
 import type { TaskKind } from '../tasks.js';
+import { runAdaptiveTask } from './adaptive.js';
 import { runAttackTask } from './attack.js';
 import { runCompareTask } from './compare.js';
 import { runDataTask } from './data.js';
@@ -21,6 +22,7 @@ export const EXECUTORS: Readonly<Record<TaskKind, Executor>> = {
   transfer: runTransferTask,
   compare: runCompareTask,
   verify: runVerifyTask,
+  adaptive: runAdaptiveTask,
 };
 
 export { buildModel };
