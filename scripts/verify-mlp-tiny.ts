@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { releaseZ3 } from '../src/verify/smt/z3-runtime.js';
-import { verifyModelDir, type VerifyDirReport } from '../src/verify/verify-dir.js';
+import { verifyModelDir, type VerifyDirReport } from '../src/workflows/verify-model.js';
 
 interface Args {
   readonly dirs: string[];

@@ -44,6 +44,4 @@ export { requantize, requantThresholds } from './integer/requant.js';
 export { attackInteger } from './integer/attack.js';
 
 export { verifyCaseAuto, verifyIntegerCaseAuto, verifyProblemAuto, type AutoOptions, type AutoResult, type IntegerAutoOptions } from './auto.js';
-export { verifyModelDir, type SampleVerdict, type VerifyDirOptions, type VerifyDirReport } from './verify-dir.js';
 export { methodOptions, VERIFY_METHODS, type VerifyMethod } from './methods.js';
-export { relativeRobustness, type RelativeRobustnessOptions, type RelativeRobustnessReport } from './relative-robustness.js';

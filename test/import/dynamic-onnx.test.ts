@@ -19,7 +19,7 @@ import { argmaxRows } from '../../src/models/prediction.js';
 import { readOnnxModel, writeOnnxModel } from '../../src/onnx/index.js';
 import { quantizeDynamicLinear } from '../../src/quant/hybrid/input-quantizer.js';
 import { loadClassifier } from '../../src/quant/load-classifier.js';
-import { verifyModelDir } from '../../src/verify/verify-dir.js';
+import { verifyModelDir } from '../../src/workflows/verify-model.js';
 import { importModel } from '../../src/workflows/import-model.js';
 import { dynamicOnnx, type DynamicLayer, type WeightQuantization } from './dynamic-onnx-fixtures.js';
 

@@ -15,7 +15,7 @@ import { parseEpsilon } from '../../src/cli/epsilon.js';
 import { irFromOnnx } from '../../src/verify/onnx-network.js';
 import { evaluateIR } from '../../src/verify/ir.js';
 import { inBox, isUnsafe } from '../../src/verify/property.js';
-import type { VerifyDirReport } from '../../src/verify/verify-dir.js';
+import type { VerifyDirReport } from '../../src/workflows/verify-model.js';
 import { readVnnlib } from '../../src/verify/vnnlib.js';
 import { runCliCaptured as cli } from '../fixtures/cli.js';
 import { mnistMeta, trainedTinyMlp } from '../quant/fixtures.js';

@@ -11,7 +11,7 @@ import { ProgressBar } from '../../core/progress.js';
 import { parseBackendName } from '../../backend/backend.js';
 import { QrobustError } from '../../core/errors.js';
 import type { RequantRounding } from '../../quant/integer/fixed-point.js';
-import { relativeRobustness } from '../../verify/relative-robustness.js';
+import { relativeRobustness } from '../../workflows/relative-robustness.js';
 import { releaseZ3 } from '../../verify/smt/z3-runtime.js';
 import type { VerifyMethod } from '../../verify/methods.js';
 

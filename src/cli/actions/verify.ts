@@ -25,7 +25,7 @@ import { onnxModelCheck } from '../../verify/onnx-check.js';
 import type { RequantEncoding } from '../../verify/smt/encode-integer.js';
 import { releaseZ3 } from '../../verify/smt/z3-runtime.js';
 import { methodOptions, type VerifyMethod } from '../../verify/methods.js';
-import { verifyModelDir, type SampleVerdict } from '../../verify/verify-dir.js';
+import { verifyModelDir, type SampleVerdict } from '../../workflows/verify-model.js';
 import { formatCounterexample, readVnnlib } from '../../verify/vnnlib.js';
 
 function sampleLine(s: SampleVerdict): string {

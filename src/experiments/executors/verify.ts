@@ -13,7 +13,7 @@ import { configOf, type TaskOutput } from './types.js';
 
 export async function runVerifyTask(task: Task, ctx: TaskContext): Promise<TaskOutput<VerifyResult>> {
   const c = configOf(task, 'verify');
-  const { verifyModelDir } = await import('../../verify/verify-dir.js');
+  const { verifyModelDir } = await import('../../workflows/verify-model.js');
   const dir = await ctx.modelDir(c.model);
   let semantics: 'integer' | 'fake-quant' | undefined;
   if (c.model.quantized) {

@@ -6,7 +6,7 @@
  * left undecided by either counts as not verified, and the undecided counts are reported beside the shares.
  */
 import { QrobustError } from '../core/errors.js';
-import { verifyModelDir, type VerifyDirOptions, type VerifyDirReport } from './verify-dir.js';
+import { verifyModelDir, type VerifyDirOptions, type VerifyDirReport } from './verify-model.js';
 
 export interface RelativeRobustnessOptions extends Omit<VerifyDirOptions, 'dir' | 'onSample'> {
   readonly fpDir: string;
