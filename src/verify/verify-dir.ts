@@ -34,6 +34,7 @@ import { z3Version } from './smt/z3-runtime.js';
 import { methodOptions, type VerifyMethod } from './methods.js';
 import { isEnsembleMeta } from '../defenses/ensemble-dir.js';
 import { readMetadata } from '../models/metadata.js';
+import { refuseInputMap } from '../defenses/input-map-guard.js';
 
 export type Semantics = 'float' | 'fake-quant' | 'integer';
 
@@ -119,7 +120,9 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
   const seed = o.seed ?? 0;
   const method = o.method ?? 'auto';
   await initBackend(o.backend);
-  if (isEnsembleMeta(await readMetadata(o.dir))) {
+  const dirMeta = await readMetadata(o.dir);
+  refuseInputMap(dirMeta, o.dir, 'verify');
+  if (isEnsembleMeta(dirMeta)) {
     throw new QrobustError('invalid_option', `${o.dir} is an ensemble: verify its members one by one (verifying an ensemble is not implemented yet)`);
   }
   const probe = await loadClassifier(o.dir);
