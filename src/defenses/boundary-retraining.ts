@@ -7,9 +7,10 @@
  *     CE(f(x), y) + λ · mean over the found points of CE(f(x_pushed), y),
  *
  * the true labels on both terms, so the network learns to move its boundary past the points that lay just
- * beyond it. Each batch's points are made at its own step, with the weights of that moment, so every training
- * image gets fresh boundary points in every epoch. The paper's abstract gives none of λ, the search, the push or
- * the regeneration schedule; the choices are ours (docs/defenses.md).
+ * beyond it. Every training image gets fresh boundary points in every epoch: by default (`regenerate: 'epoch'`)
+ * on the network as it was at the start of the epoch, which is what making the whole set's points then would
+ * give; with `'batch'`, on the current network at the batch's own step. The paper's abstract gives none of λ,
+ * the search, the push or the regeneration schedule; the choices are ours (docs/defenses.md).
  */
 import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
@@ -18,9 +19,17 @@ import type { Norm } from '../attacks/types.js';
 import type { QatStepObjective } from '../quant/qat.js';
 import { BOUNDARY_SEARCHES, findBoundaryPoints, type BoundarySearch, type BoundarySearchAttack } from './boundary-points.js';
 
-/** The retraining recipe: the search and the weight λ of the boundary term. */
+/**
+ * When boundary points are made: `batch`, at each batch's step with the current weights; `epoch`, with the
+ * weights of the start of the epoch (as if the whole training set's points were made then).
+ */
+export const BOUNDARY_REGENERATIONS = ['batch', 'epoch'] as const;
+export type BoundaryRegeneration = (typeof BOUNDARY_REGENERATIONS)[number];
+
+/** The retraining recipe: the search, the weight λ of the boundary term and when points are regenerated. */
 export interface BoundaryRetraining extends BoundarySearch {
   readonly lambda: number;
+  readonly regenerate: BoundaryRegeneration;
 }
 
 export interface BoundaryRetrainingInit {
@@ -30,10 +39,11 @@ export interface BoundaryRetrainingInit {
   readonly overshoot?: number;
   readonly bisectionSteps?: number;
   readonly lambda?: number;
+  readonly regenerate?: string;
 }
 
-/** Defaults: DeepFool in L2 with 10 iterations, a 2% push, 10 bisection steps, λ = 1. */
-export const BOUNDARY_RETRAINING_DEFAULTS = { attack: 'deepfool', norm: 'l2', steps: 10, overshoot: 0.02, bisectionSteps: 10, lambda: 1 } as const;
+/** Defaults: DeepFool in L2 with 10 iterations, a 2% push, 10 bisection steps, λ = 1, made every epoch. */
+export const BOUNDARY_RETRAINING_DEFAULTS = { attack: 'deepfool', norm: 'l2', steps: 10, overshoot: 0.02, bisectionSteps: 10, lambda: 1, regenerate: 'epoch' } as const;
 
 function fail(message: string): never {
   throw new QrobustError('invalid_option', message);
@@ -54,7 +64,9 @@ export function resolveBoundaryRetraining(init: BoundaryRetrainingInit = {}): Bo
   if (!Number.isInteger(bisectionSteps) || bisectionSteps < 0) fail(`--bisection-steps must be an integer >= 0, got ${bisectionSteps}`);
   const lambda = init.lambda ?? d.lambda;
   if (!Number.isFinite(lambda) || lambda < 0) fail(`--lambda must be a number >= 0, got ${lambda}`);
-  return { attack: attack as BoundarySearchAttack, norm: norm as Norm, steps, overshoot, bisectionSteps, lambda };
+  const regenerate = init.regenerate ?? d.regenerate;
+  if (!(BOUNDARY_REGENERATIONS as readonly string[]).includes(regenerate)) fail(`--regenerate must be ${BOUNDARY_REGENERATIONS.join(' or ')}, got '${regenerate}'`);
+  return { attack: attack as BoundarySearchAttack, norm: norm as Norm, steps, overshoot, bisectionSteps, lambda, regenerate: regenerate as BoundaryRegeneration };
 }
 
 function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
@@ -83,9 +95,10 @@ export function boundaryRetrainingLoss(lambda: number, clean: tf.Tensor2D, pushe
 export function boundaryQatObjective(recipe: BoundaryRetraining, seed: number): QatStepObjective {
   const rng = new Rng(seed);
   return {
-    prepare(network, batch) {
+    epochSnapshot: recipe.regenerate === 'epoch',
+    prepare(network, batch, _step, epochStart) {
       const labels = Int32Array.from(batch.labels.dataSync());
-      const points = findBoundaryPoints(network, batch.x, labels, recipe, rng);
+      const points = findBoundaryPoints(recipe.regenerate === 'epoch' ? epochStart! : network, batch.x, labels, recipe, rng);
       points.boundary.dispose();
       return {
         loss(forward) {

@@ -30,10 +30,12 @@ export {
 export { BOUNDARY_SEARCH_NAMES, DEFENSE_METHODS, isDefenseMethod, type DefenseMethod } from './defense-names.js';
 export { BOUNDARY_SEARCHES, findBoundaryPoints, type BoundaryPoints, type BoundarySearch, type BoundarySearchAttack } from './boundary-points.js';
 export {
+  BOUNDARY_REGENERATIONS,
   BOUNDARY_RETRAINING_DEFAULTS,
   boundaryQatObjective,
   boundaryRetrainingLoss,
   resolveBoundaryRetraining,
+  type BoundaryRegeneration,
   type BoundaryRetraining,
   type BoundaryRetrainingInit,
 } from './boundary-retraining.js';

@@ -33,6 +33,7 @@ export async function defendBoundary(o: DefendOptions): Promise<DefendResult> {
     ...(o.overshoot !== undefined ? { overshoot: o.overshoot } : {}),
     ...(o.bisectionSteps !== undefined ? { bisectionSteps: o.bisectionSteps } : {}),
     ...(o.lambda !== undefined ? { lambda: o.lambda } : {}),
+    ...(o.regenerate !== undefined ? { regenerate: o.regenerate } : {}),
   });
   const seed = o.seed ?? 0;
   const epochs = o.epochs ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.epochs;
@@ -67,7 +68,7 @@ export async function defendBoundary(o: DefendOptions): Promise<DefendResult> {
       overshoot: recipe.overshoot,
       bisectionSteps: recipe.bisectionSteps,
       lambda: recipe.lambda,
-      regenerate: 'batch',
+      regenerate: recipe.regenerate,
       epochs,
       batchSize,
       learningRate,

@@ -36,6 +36,8 @@ export interface DefendOptions {
   readonly bisectionSteps?: number;
   /** Boundary retraining: weight λ of the boundary-point loss (default 1). */
   readonly lambda?: number;
+  /** Boundary retraining: 'epoch' (default, start-of-epoch weights) or 'batch' (each batch's current weights). */
+  readonly regenerate?: string;
   /** Non-linear map: levels of the smooth staircase (default 8). */
   readonly levels?: number;
   /** Non-linear map: steepness τ of each step (default 12). */
@@ -98,7 +100,7 @@ export function defaultEpsilon(dataset: string): number | undefined {
 }
 
 /** The command-line flag of each boundary-only option. */
-const FLAG = { boundaryAttack: 'boundary-attack', norm: 'norm', overshoot: 'overshoot', bisectionSteps: 'bisection-steps', lambda: 'lambda' } as const;
+const FLAG = { boundaryAttack: 'boundary-attack', norm: 'norm', overshoot: 'overshoot', bisectionSteps: 'bisection-steps', lambda: 'lambda', regenerate: 'regenerate' } as const;
 
 /**
  * Applies a defense.
@@ -115,7 +117,7 @@ export async function defendModel(o: DefendOptions): Promise<DefendResult> {
   if (o.members !== undefined || o.combine !== undefined) {
     throw new QrobustError('invalid_option', `--${o.members !== undefined ? 'members' : 'combine'} is only for --method ensemble`);
   }
-  const boundaryOnly = (['boundaryAttack', 'norm', 'overshoot', 'bisectionSteps', 'lambda'] as const).find((k) => o[k] !== undefined);
+  const boundaryOnly = (['boundaryAttack', 'norm', 'overshoot', 'bisectionSteps', 'lambda', 'regenerate'] as const).find((k) => o[k] !== undefined);
   if (boundaryOnly && method !== 'boundary') throw new QrobustError('invalid_option', `--${FLAG[boundaryOnly]} is only for --method boundary`);
   const mapOnly = (['levels', 'steepness'] as const).find((k) => o[k] !== undefined);
   if (mapOnly && method !== 'nonlinear-map') throw new QrobustError('invalid_option', `--${mapOnly} is only for --method nonlinear-map`);

@@ -14,7 +14,7 @@ import { trainModel } from '../../src/models/train.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { loadClassifier } from '../../src/quant/load-classifier.js';
 import { fakeQuantClassifier, quantizeModel } from '../../src/quant/ptq.js';
-import { qatFineTune } from '../../src/quant/qat.js';
+import { qatFineTune, type QatStepObjective } from '../../src/quant/qat.js';
 import { makeQuantSpec } from '../../src/quant/spec.js';
 import {
   applyNonlinearMap,
@@ -103,8 +103,8 @@ function flatGraph(g: LayerGraph): Float32Array {
 
 test('boundary retraining changes the weights, keeps accuracy, and is reproducible from its seed', async () => {
   const small = { ...train, count: 256 };
-  const recipe = resolveBoundaryRetraining({ steps: 5, bisectionSteps: 6 });
-  const run = async (seed: number): Promise<{ weights: Float32Array; accuracy: number }> => {
+  const run = async (seed: number, regenerate = 'epoch'): Promise<{ weights: Float32Array; accuracy: number }> => {
+    const recipe = resolveBoundaryRetraining({ steps: 5, bisectionSteps: 6, regenerate });
     const r = await qatFineTune({ model, meta }, W4, small, { epochs: 1, seed, batchSize: 64, objective: boundaryQatObjective(recipe, seed) });
     const c = fakeQuantClassifier(r.model);
     const accuracy = classifierAccuracy(c, heldOut).accuracy;
@@ -115,6 +115,7 @@ test('boundary retraining changes the weights, keeps accuracy, and is reproducib
   const a = await run(5);
   assert.equal(tf.memory().numTensors, before, 'boundary retraining leaks tensors');
   const b = await run(5);
+  const perBatch = await run(5, 'batch');
   const ptq = fakeQuantClassifier(quantizeModel({ model, meta }, W4));
   const parentAccuracy = classifierAccuracy(ptq, heldOut).accuracy;
   ptq.dispose();
@@ -122,6 +123,36 @@ test('boundary retraining changes the weights, keeps accuracy, and is reproducib
   assert.deepEqual(a.weights, b.weights, 'same seed, same weights');
   assert.ok(a.weights.some((w, i) => Math.abs(w - parentWeights[i]!) > 1e-4), 'the weights changed');
   assert.ok(a.accuracy >= parentAccuracy - 0.05, `accuracy ${a.accuracy} against the parent's ${parentAccuracy}`);
+  assert.ok(perBatch.accuracy >= parentAccuracy - 0.05, `per-batch accuracy ${perBatch.accuracy} against the parent's ${parentAccuracy}`);
+  assert.ok(perBatch.weights.some((w, i) => w !== a.weights[i]), 'per-batch and per-epoch regeneration differ');
+});
+
+test('the start-of-epoch network QAT hands an objective is the live network at each epoch start, and frozen within the epoch', async () => {
+  const small = { ...train, count: 128 };
+  const gaps: { step: number; gap: number }[] = [];
+  const probe = imagesOf(sliceOf(8));
+  const objective: QatStepObjective = {
+    epochSnapshot: true,
+    prepare(network, batch, step, epochStart) {
+      gaps.push({ step, gap: tf.tidy(() => tf.max(tf.abs(tf.sub(network.logits(probe), epochStart!.logits(probe)))).dataSync()[0]!) });
+      return {
+        loss: (forward) => {
+          const logits = forward(batch.x);
+          return { loss: tf.losses.softmaxCrossEntropy(tf.oneHot(batch.labels, 10), logits) as tf.Scalar, logits };
+        },
+        dispose: () => {},
+      };
+    },
+  };
+  const before = tf.memory().numTensors;
+  await qatFineTune({ model, meta }, W4, small, { epochs: 2, seed: 1, batchSize: 32, learningRate: 1e-2, objective });
+  assert.equal(tf.memory().numTensors, before, 'the snapshots leak tensors');
+  probe.dispose();
+  assert.deepEqual(gaps.map((g) => g.step), [0, 1, 2, 3, 4, 5, 6, 7]);
+  for (const g of gaps) {
+    if (g.step % 4 === 0) assert.ok(g.gap < 1e-5, `step ${g.step}: the snapshot differs from the live network by ${g.gap}`);
+    else assert.ok(g.gap > 1e-4, `step ${g.step}: the snapshot follows the live network (${g.gap})`);
+  }
 });
 
 test("the map's exact gradient is its derivative (closed form and finite differences); BPDA passes the gradient straight through", () => {
@@ -201,6 +232,6 @@ test('defend --method boundary --bits 4 records every option in qrobust.json', a
   const saved = JSON.parse(await readFile(join(out, 'qrobust.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(
     { ...(saved['defense'] as Record<string, unknown>), seconds: 0 },
-    { method: 'boundary', parent: parentDir, seed: 2, boundaryAttack: 'deepfool', norm: 'l2', steps: 3, overshoot: 0.05, bisectionSteps: 4, lambda: 0.5, regenerate: 'batch', epochs: 1, batchSize: 64, learningRate: 1e-3, trainCount: 128, seconds: 0, training: 'qat w4' },
+    { method: 'boundary', parent: parentDir, seed: 2, boundaryAttack: 'deepfool', norm: 'l2', steps: 3, overshoot: 0.05, bisectionSteps: 4, lambda: 0.5, regenerate: 'epoch', epochs: 1, batchSize: 64, learningRate: 1e-3, trainCount: 128, seconds: 0, training: 'qat w4' },
   );
 });

@@ -41,6 +41,7 @@ export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
     overshoot: optNumber(args, 'overshoot'),
     bisectionSteps: optNumber(args, 'bisection-steps'),
     lambda: optNumber(args, 'lambda'),
+    regenerate: optString(args, 'regenerate'),
     levels: optNumber(args, 'levels'),
     steepness: optNumber(args, 'steepness'),
     ...(bits !== undefined ? { bits: parseBitsList(bits) } : {}),

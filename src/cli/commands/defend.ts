@@ -23,6 +23,7 @@ export const defendCommand: CommandDef = {
     { name: 'overshoot', type: 'number', description: 'boundary: relative push past the located boundary (default 0.02)' },
     { name: 'bisection-steps', type: 'int', description: 'boundary: bisection steps that locate the crossing (default 10)' },
     { name: 'lambda', type: 'number', description: 'boundary: weight of the loss on the boundary points (default 1)' },
+    { name: 'regenerate', type: 'string', description: 'boundary: make the points with the weights of each epoch\'s start (default) or each batch\'s step', choices: ['epoch', 'batch'] },
     { name: 'levels', type: 'int', description: 'nonlinear-map: levels of the smooth staircase (default 8)' },
     { name: 'steepness', type: 'number', description: 'nonlinear-map: steepness of each step (default 12)' },
     { name: 'epochs', type: 'int', description: 'training epochs (default 1; nonlinear-map: none unless given, the network behind the map is then fine-tuned)' },
