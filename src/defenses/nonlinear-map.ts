@@ -12,7 +12,11 @@
  *
  *     m′(x) = τ / (2 tanh(τ/2)) · sech²(τ(f − ½)),
  *
- * is about 2τ·e^{−τ} on the plateaus and τ / (2 tanh(τ/2)) at the steps.
+ * is about 2τ·e^{−τ} in the middle of a plateau and τ / (2 tanh(τ/2)) in the middle of a step.
+ *
+ * The default τ = 100 is chosen for float32: m′ > 0 everywhere, so a moderate τ only rescales each pixel's
+ * gradient and leaves its sign, the direction of every signed-gradient (L∞) step, unchanged; at τ = 100 the
+ * derivative underflows to exactly 0 over most of each plateau, which is what masks the gradient.
  *
  * Gradients: `exact` differentiates m itself (the masked gradient the defense relies on); `bpda` replaces m′ by
  * 1 (Athalye, Carlini & Wagner 2018, arXiv 1802.00420: the backward pass of the identity, which m approximates),
@@ -33,7 +37,7 @@ export interface NonlinearMapRecord {
 /** How the map is differentiated. */
 export type MapGradient = 'exact' | 'bpda';
 
-export const NONLINEAR_MAP_DEFAULTS = { levels: 8, steepness: 12 } as const;
+export const NONLINEAR_MAP_DEFAULTS = { levels: 8, steepness: 100 } as const;
 
 /** Checks the map's options and fills in the defaults. */
 export function resolveNonlinearMap(init: { levels?: number; steepness?: number }, range: readonly [number, number]): NonlinearMapRecord {
@@ -88,7 +92,7 @@ export function nonlinearMapDerivative(v: number, m: NonlinearMapRecord): number
   return m.steepness / (2 * Math.tanh(m.steepness / 2)) / (c * c);
 }
 
-/** One line for descriptions, e.g. "smooth staircase, 8 levels, steepness 12". */
+/** One line for descriptions, e.g. "smooth staircase, 8 levels, steepness 100". */
 export function describeNonlinearMap(m: NonlinearMapRecord): string {
   return `smooth staircase, ${m.levels} levels, steepness ${m.steepness}`;
 }

@@ -40,7 +40,7 @@ export interface DefendOptions {
   readonly regenerate?: string;
   /** Non-linear map: levels of the smooth staircase (default 8). */
   readonly levels?: number;
-  /** Non-linear map: steepness τ of each step (default 12). */
+  /** Non-linear map: steepness τ of each step (default 100). */
   readonly steepness?: number;
   /** Training epochs (default 1; non-linear map: none, the network is not fine-tuned unless given). */
   readonly epochs?: number;

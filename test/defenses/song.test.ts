@@ -234,4 +234,16 @@ test('defend --method boundary --bits 4 records every option in qrobust.json', a
     { ...(saved['defense'] as Record<string, unknown>), seconds: 0 },
     { method: 'boundary', parent: parentDir, seed: 2, boundaryAttack: 'deepfool', norm: 'l2', steps: 3, overshoot: 0.05, bisectionSteps: 4, lambda: 0.5, regenerate: 'epoch', epochs: 1, batchSize: 64, learningRate: 1e-3, trainCount: 128, seconds: 0, training: 'qat w4' },
   );
+  // Fine-tuning behind the map: QAT of the quantized directory, and float training of the float parent.
+  for (const [dir, label] of [[out, 'w4'], [parentDir, 'float']] as const) {
+    const mapped = join(root, `mapped-${label}`);
+    const m = await runCliCaptured(['defend', dir, '--method', 'nonlinear-map', '--epochs', '1', '--n', '128', '--batch-size', '64', '--eval-n', '32', '--out', mapped]);
+    assert.equal(m.code, 0, m.err);
+    assert.match(m.out, new RegExp(`^${label}\\s+test accuracy`));
+    const written = JSON.parse(await readFile(join(mapped, 'qrobust.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal((written['inputMap'] as { steepness: number }).steepness, 100);
+    assert.equal((written['defense'] as { training: string }).training, label === 'w4' ? 'qat w4' : 'float');
+    const evaluated = await runCliCaptured(['eval', mapped, '--n', '16']);
+    assert.equal(evaluated.code, 0, evaluated.err);
+  }
 });

@@ -25,7 +25,7 @@ export const defendCommand: CommandDef = {
     { name: 'lambda', type: 'number', description: 'boundary: weight of the loss on the boundary points (default 1)' },
     { name: 'regenerate', type: 'string', description: 'boundary: make the points with the weights of each epoch\'s start (default) or each batch\'s step', choices: ['epoch', 'batch'] },
     { name: 'levels', type: 'int', description: 'nonlinear-map: levels of the smooth staircase (default 8)' },
-    { name: 'steepness', type: 'number', description: 'nonlinear-map: steepness of each step (default 12)' },
+    { name: 'steepness', type: 'number', description: 'nonlinear-map: steepness of each step (default 100)' },
     { name: 'epochs', type: 'int', description: 'training epochs (default 1; nonlinear-map: none unless given, the network behind the map is then fine-tuned)' },
     { name: 'bits', type: 'string', description: 'adversarial training: train quantization-aware at these weight widths; ensemble: add the parent quantized to each', placeholder: 'LIST' },
     { name: 'members', type: 'string', description: 'ensemble: member model directories', placeholder: 'DIR,DIR,...' },
