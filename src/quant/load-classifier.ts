@@ -22,7 +22,8 @@ import { sourceQuantizationOf } from './hybrid/record.js';
 import { boundsOf, fakeQuantClassifier, integerClassifier } from './ptq.js';
 import { isQuantizedMeta, loadQuantizedModel, type QuantizationRecord } from './quantized-dir.js';
 
-async function assertDirectory(dir: string): Promise<void> {
+/** @throws QrobustError('not_a_model') unless `dir` is an existing directory. */
+export async function assertDirectory(dir: string): Promise<void> {
   let isDir: boolean;
   try {
     isDir = (await stat(dir)).isDirectory();

@@ -23,7 +23,7 @@ import { sourceQuantizationOf } from '../quant/hybrid/record.js';
 import type { RequantRounding } from '../quant/integer/fixed-point.js';
 import { dequantizeOutput, runIntegerProgram } from '../quant/integer/kernels.js';
 import type { IntegerProgram } from '../quant/integer/program.js';
-import { loadClassifier } from '../quant/load-classifier.js';
+import { assertDirectory, loadClassifier } from '../quant/load-classifier.js';
 import { verifyCaseAuto, verifyIntegerCaseAuto, type AutoResult } from './auto.js';
 import { irFromModelDir } from './from-model.js';
 import { integerCase } from './integer/integer-case.js';
@@ -120,6 +120,7 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
   const seed = o.seed ?? 0;
   const method = o.method ?? 'auto';
   await initBackend(o.backend);
+  await assertDirectory(o.dir);
   const dirMeta = await readMetadata(o.dir);
   refuseInputMap(dirMeta, o.dir, 'verify');
   if (isEnsembleMeta(dirMeta)) {

@@ -61,6 +61,8 @@ async function withMap(dir: string, map: NonlinearMapRecord, defense: DefenseRec
 
 export async function defendNonlinearMap(o: DefendOptions): Promise<DefendResult> {
   if (o.dir === undefined) throw new QrobustError('invalid_argument', 'defend --method nonlinear-map: missing DIR (the model to put the map in front of)');
+  const stray = (['epsilon', 'steps', 'stepSize', 'beta'] as const).find((k) => o[k] !== undefined);
+  if (stray) throw new QrobustError('invalid_option', `--${{ epsilon: 'eps', steps: 'steps', stepSize: 'step-size', beta: 'beta' }[stray]} is not an option of --method nonlinear-map`);
   const backend = await initBackend(o.backend);
   const parentMeta = await readMetadata(o.dir);
   if (isEnsembleMeta(parentMeta)) throw new QrobustError('invalid_argument', `defend --method nonlinear-map: ${o.dir} is an ensemble; map its members instead`);

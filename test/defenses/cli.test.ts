@@ -79,6 +79,8 @@ test('defend refuses what it cannot do in one line', async () => {
     [['defend', parent, '--method', 'pgd-at', '--lambda', '2', '--out', join(root, 'x')], /--lambda is only for --method boundary$/],
     [['defend', parent, '--method', 'boundary', '--bits', '4', '--levels', '4', '--out', join(root, 'x')], /--levels is only for --method nonlinear-map$/],
     [['defend', parent, '--method', 'nonlinear-map', '--levels', '1', '--out', join(root, 'x')], /--levels must be an integer >= 2, got 1$/],
+    [['defend', parent, '--method', 'nonlinear-map', '--eps', '0.1', '--out', join(root, 'x')], /--eps is not an option of --method nonlinear-map$/],
+    [['defend', parent, '--method', 'boundary', '--bits', '4', '--regenerate', 'never', '--out', join(root, 'x')], /--regenerate/],
     [['defend', parent, '--method', 'pgd-at', '--members', parent, '--out', join(root, 'x')], /--members is only for --method ensemble/],
     [['defend', parent, '--method', 'ensemble', '--eps', '0.1', '--out', join(root, 'x')], /--eps is for adversarial training, not --method ensemble/],
     [['defend', '--method', 'pgd-at', '--out', join(root, 'x')], /missing DIR/],
