@@ -79,7 +79,8 @@ export async function defendNonlinearMap(o: DefendOptions): Promise<DefendResult
   if (o.epochs === undefined) {
     await cp(o.dir, o.out, { recursive: true });
     const testAccuracy = await withMap(o.out, map, { ...base, epochs: 0 }, test);
-    return { method: 'nonlinear-map', models: [{ dir: o.out, label: quantizedParent ? String((parentMeta['quantization'] as { label?: string }).label ?? 'quantized') : 'float', ...(testAccuracy ? { testAccuracy } : {}), seconds: (performance.now() - start) / 1000 }] };
+    const label = quantizedParent ? String((parentMeta['quantization'] as { label?: string }).label ?? 'quantized') : parentMeta['sourceQuantization'] !== undefined ? 'imported' : 'float';
+    return { method: 'nonlinear-map', models: [{ dir: o.out, label, ...(testAccuracy ? { testAccuracy } : {}), seconds: (performance.now() - start) / 1000 }] };
   }
 
   const epochs = o.epochs;
