@@ -10,10 +10,10 @@ import { readMetadata } from '../models/metadata.js';
 import type { QatOptions } from '../quant/qat.js';
 import { isQuantizedMeta } from '../quant/quantized-dir.js';
 import { boundaryQatObjective, resolveBoundaryRetraining } from '../defenses/boundary-retraining.js';
+import { refuseInputMap } from '../defenses/input-map-guard.js';
 import { ADVERSARIAL_FINE_TUNE_DEFAULTS } from './defend-adversarial.js';
 import type { DefendOptions, DefendResult } from './defend.js';
 import { qatDefense } from './defend-qat.js';
-import { refuseInputMap } from '../defenses/input-map-guard.js';
 
 export async function defendBoundary(o: DefendOptions): Promise<DefendResult> {
   if (o.dir === undefined) throw new QrobustError('invalid_argument', 'defend --method boundary: missing DIR (the model to retrain)');

@@ -8,10 +8,10 @@
  */
 import { cp } from 'node:fs/promises';
 import { initBackend } from '../backend/backend.js';
+import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
 import { versions } from '../core/versions.js';
 import { loadDataset, type ImageDataset } from '../data/index.js';
-import { tf } from '../backend/tf.js';
 import type { Classifier } from '../models/classifier.js';
 import { loadModel, saveModel } from '../models/io.js';
 import { readMetadata, writeMetadata, type ModelMetadata } from '../models/metadata.js';
@@ -21,12 +21,12 @@ import { boundsOf } from '../quant/ptq.js';
 import type { QatOptions, QatStepObjective } from '../quant/qat.js';
 import { isQuantizedMeta } from '../quant/quantized-dir.js';
 import { isEnsembleMeta } from '../defenses/ensemble-dir.js';
+import { refuseInputMap } from '../defenses/input-map-guard.js';
 import { MappedClassifier } from '../defenses/mapped-classifier.js';
 import { applyNonlinearMap, resolveNonlinearMap, type NonlinearMapRecord } from '../defenses/nonlinear-map.js';
 import { ADVERSARIAL_FINE_TUNE_DEFAULTS } from './defend-adversarial.js';
 import type { DefendedModel, DefendOptions, DefendResult, DefenseRecord } from './defend.js';
 import { evaluateOn, qatDefense } from './defend-qat.js';
-import { refuseInputMap } from '../defenses/input-map-guard.js';
 
 /** QAT on mapped inputs: the cross-entropy of the network on m(x). */
 function mappedQatObjective(map: NonlinearMapRecord): QatStepObjective {
