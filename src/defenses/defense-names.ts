@@ -2,8 +2,8 @@
 export const DEFENSE_METHODS = ['pgd-at', 'trades', 'boundary', 'nonlinear-map', 'ensemble'] as const;
 export type DefenseMethod = (typeof DEFENSE_METHODS)[number];
 
-/** Named by the issue but not written yet (Song et al.'s boundary-based retraining and non-linear mapping). */
-export const PLANNED_DEFENSES: readonly DefenseMethod[] = ['boundary', 'nonlinear-map'];
+/** Boundary retraining's searches for boundary points (see `boundary-points.ts`). */
+export const BOUNDARY_SEARCH_NAMES = ['deepfool', 'fab'] as const;
 
 /** The ways an ensemble combines its members (see `ensemble.ts`). */
 export const ENSEMBLE_COMBINE_NAMES = ['mean-probabilities', 'majority-vote'] as const;

@@ -8,6 +8,7 @@ import { QrobustError } from '../core/errors.js';
 import { graphFromModel, type LayerGraph } from '../models/graph.js';
 import { loadModel } from '../models/io.js';
 import { readMetadata, type ModelMetadata } from '../models/metadata.js';
+import { refuseInputMap } from '../defenses/input-map-guard.js';
 import { layerGraphToOnnx } from '../models/onnx-export.js';
 import { writeOnnxModel, type OnnxModel } from '../onnx/index.js';
 import { integerProgramToOnnx } from './integer/onnx-export.js';
@@ -71,6 +72,7 @@ function result(format: ExportFormat, weights: ExportedWeights, model: OnnxModel
  */
 export async function exportModelDir(dir: string, format?: ExportFormat): Promise<OnnxExport> {
   const meta = await readMetadata(dir);
+  refuseInputMap(meta, dir, 'export');
   const name = basename(dir);
   if (!isQuantizedMeta(meta)) {
     if (format === 'onnx-int8') {

@@ -4,7 +4,8 @@
  * quantized network (`sourceQuantization` in qrobust.json: TFLite dynamic-range or full-integer) gives its
  * fake-quant or, with `integer`, its deployed classifier; an ensemble directory (`ensemble` in qrobust.json) gives
  * the ensemble of its members, each loaded here with the same options (with `integer`, full-precision members
- * stay float: they have no integer form).
+ * stay float: they have no integer form). A directory with an `inputMap` (Song et al.'s non-linear mapping,
+ * `qrobust defend --method nonlinear-map`) gives that classifier behind its map.
  */
 import { stat } from 'node:fs/promises';
 import { QrobustError } from '../core/errors.js';
@@ -14,12 +15,15 @@ import { readMetadata, type ModelMetadata } from '../models/metadata.js';
 import type { QuantGradient } from './fake-quant.js';
 import type { RequantRounding } from './integer/fixed-point.js';
 import { isEnsembleMeta, loadEnsembleClassifier } from '../defenses/ensemble-dir.js';
+import { MappedClassifier } from '../defenses/mapped-classifier.js';
+import { inputMapOf } from '../defenses/nonlinear-map.js';
 import { loadSourceQuantizedClassifier } from './hybrid/load-hybrid.js';
 import { sourceQuantizationOf } from './hybrid/record.js';
 import { boundsOf, fakeQuantClassifier, integerClassifier } from './ptq.js';
 import { isQuantizedMeta, loadQuantizedModel, type QuantizationRecord } from './quantized-dir.js';
 
-async function assertDirectory(dir: string): Promise<void> {
+/** @throws QrobustError('not_a_model') unless `dir` is an existing directory. */
+export async function assertDirectory(dir: string): Promise<void> {
   let isDir: boolean;
   try {
     isDir = (await stat(dir)).isDirectory();
@@ -32,7 +36,10 @@ async function assertDirectory(dir: string): Promise<void> {
 export interface LoadClassifierOptions {
   /** Run the integer-exact path (quantized directories only). */
   readonly integer?: boolean;
-  /** Gradient through quantizers on the fake-quant path (default 'ste'). */
+  /**
+   * Gradient through quantizers on the fake-quant path (default 'ste'), and through an input map: 'ste' is its
+   * BPDA (identity) gradient, otherwise its exact derivative.
+   */
   readonly gradient?: QuantGradient;
   /** Requantization rounding on the integer path (default: the model's deployed runtime's; TFLite's 'double' unless recorded). */
   readonly rounding?: RequantRounding;
@@ -52,6 +59,13 @@ export interface LoadedClassifier {
 export async function loadClassifier(dir: string, options: LoadClassifierOptions = {}): Promise<LoadedClassifier> {
   await assertDirectory(dir);
   const meta = await readMetadata(dir);
+  const map = inputMapOf(meta, dir);
+  const loaded = await loadUnmapped(dir, meta, options);
+  if (!map) return loaded;
+  return { ...loaded, classifier: new MappedClassifier(loaded.classifier, map, options.gradient === 'ste' ? 'bpda' : 'exact') };
+}
+
+async function loadUnmapped(dir: string, meta: ModelMetadata, options: LoadClassifierOptions): Promise<LoadedClassifier> {
   if (isEnsembleMeta(meta)) {
     const { classifier, quantized } = await loadEnsembleClassifier(dir, meta, async (member) => {
       const memberMeta = await readMetadata(member);

@@ -25,7 +25,8 @@
  *   rate, seeded shuffling and augmentation; one thread. Deterministic for a given seed and backend.
  * - **Objective.** A `QatStepObjective` replaces the cross-entropy of the batch by its own loss, prepared per
  *   batch on the network itself (e.g. adversarial QAT: inputs crafted on the fake-quant forward pass through
- *   the STE). With EMA ranges, the activations of the loss's first forward pass are the ones tracked.
+ *   the STE). With EMA ranges, the activations of the loss's first forward pass are the ones tracked. An
+ *   objective may also ask for a frozen copy of the network as it was at the start of each epoch.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend/tf.js';
@@ -94,7 +95,13 @@ export interface QatStep {
  * current latent weights and grids); the batch stays owned by the loop.
  */
 export interface QatStepObjective {
-  prepare(network: Classifier, batch: Batch, globalStep: number): QatStep;
+  /**
+   * @param epochStart with `epochSnapshot`, the network as it was at the start of the current epoch (frozen
+   *   copies of the weights, grids and activation ranges; owned by the loop).
+   */
+  prepare(network: Classifier, batch: Batch, globalStep: number, epochStart?: Classifier): QatStep;
+  /** Ask for the frozen start-of-epoch network (e.g. to make every batch's inputs with the same weights). */
+  readonly epochSnapshot?: boolean;
 }
 
 /**
@@ -390,6 +397,7 @@ export async function qatTrainGraph(
   const input = spec.inputs ? inputParams(graph, inputRange, spec.inputs.bits) : null;
   const net = new QatNetwork(graph, spec, input, weightRange, mode === 'ema');
   const optimizer = tf.train.adam(learningRate);
+  let snapshot: QatNetwork | null = null;
   try {
     let calibration: CalibrationRecord | null = null;
     if (spec.activations) {
@@ -404,7 +412,15 @@ export async function qatTrainGraph(
       };
     }
     const view = new QatNetworkClassifier(net, inputRange);
-    const loop = { epochs: options.epochs, batchSize, learningRate, schedule, augmentation, seed: options.seed, beforeEpoch: (epoch: number) => (epoch > 0 ? net.refreshWeightGrids() : undefined) };
+    const beforeEpoch = (epoch: number): void => {
+      if (epoch > 0) net.refreshWeightGrids();
+      if (!options.objective?.epochSnapshot) return;
+      snapshot?.dispose();
+      // Built from the current weights and grids (the grids were just refreshed from them) and ranges.
+      snapshot = new QatNetwork(net.trainedGraph(), spec, input, weightRange, false);
+      snapshot.setOutputs(net.plan());
+    };
+    const loop = { epochs: options.epochs, batchSize, learningRate, schedule, augmentation, seed: options.seed, beforeEpoch };
     const report = await runEpochs(data, { ...loop, ...(options.onStep ? { onStep: options.onStep } : {}), ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) }, optimizer, async (batch, c) => {
       const observed: tf.Tensor[] = [];
       let correctT: tf.Tensor | undefined;
@@ -412,7 +428,7 @@ export async function qatTrainGraph(
       let prepared: QatStep | undefined;
       let lossT: tf.Scalar;
       try {
-        prepared = options.objective?.prepare(view, batch, c.globalStep);
+        prepared = options.objective?.prepare(view, batch, c.globalStep, snapshot ? new QatNetworkClassifier(snapshot, inputRange) : undefined);
         lossT = optimizer.minimize(
           () => {
             let passes = 0;
@@ -466,6 +482,7 @@ export async function qatTrainGraph(
   } finally {
     optimizer.dispose();
     net.dispose();
+    (snapshot as QatNetwork | null)?.dispose();
   }
 }
 

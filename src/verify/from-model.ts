@@ -21,6 +21,7 @@ import { modelGraphFromLayers } from '../graph/from-layers.js';
 import { convOutputSize, graphFromModel, padBefore, type Conv2DStep, type LayerGraph, type MaxPoolStep } from '../models/graph.js';
 import { loadModel } from '../models/io.js';
 import { readMetadata } from '../models/metadata.js';
+import { refuseInputMap } from '../defenses/input-map-guard.js';
 import { prepareGraph, type PreparedGraph, type PreparedStep } from '../quant/plan.js';
 import { isQuantizedMeta, loadQuantizedModel } from '../quant/quantized-dir.js';
 import type { QuantParams } from '../quant/quantizer.js';
@@ -39,6 +40,7 @@ import type { NetworkIR } from './ir.js';
  */
 export async function irFromModelDir(dir: string): Promise<NetworkIR> {
   const meta = await readMetadata(dir);
+  refuseInputMap(meta, dir, 'verification');
   if (isQuantizedMeta(meta)) {
     const qm = await loadQuantizedModel(dir);
     return irFromPreparedGraph(prepareGraph(qm.graph, qm.plan), dir);

@@ -150,6 +150,7 @@ async function loadModels(o: AttackDirOptions): Promise<Models> {
     owned.push(main.classifier);
     let attacked = main.classifier;
     let attackedQuantized = main.quantized;
+    let srcMeta: typeof main.meta | undefined;
     if (o.source) {
       const src = await loadClassifier(o.source, o.gradient ? { gradient: o.gradient } : {});
       owned.push(src.classifier);
@@ -158,9 +159,11 @@ async function loadModels(o: AttackDirOptions): Promise<Models> {
       }
       attacked = src.classifier;
       attackedQuantized = src.quantized;
+      srcMeta = src.meta;
     }
-    if (o.gradient && !attackedQuantized) {
-      throw new QrobustError('invalid_option', `${o.source ?? o.dir} is a full-precision model; --grad applies to quantized models only`);
+    const attackedMeta = o.source ? srcMeta! : main.meta;
+    if (o.gradient && !attackedQuantized && attackedMeta['inputMap'] === undefined) {
+      throw new QrobustError('invalid_option', `${o.source ?? o.dir} is a full-precision model; --grad applies to quantized models and input maps only`);
     }
     let integer: Classifier | null = null;
     if (o.integerCheck) {

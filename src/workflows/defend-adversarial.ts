@@ -7,28 +7,24 @@
  * - A quantized parent: adversarial QAT from its latent weights under its own spec ("quantize, then fine-tune
  *   adversarially").
  */
-import { join } from 'node:path';
 import { initBackend } from '../backend/backend.js';
 import { QrobustError } from '../core/errors.js';
 import { versions } from '../core/versions.js';
-import { loadDataset, type ImageDataset } from '../data/index.js';
-import { classifierAccuracy, LayersClassifier, type Classifier } from '../models/classifier.js';
+import { loadDataset } from '../data/index.js';
+import { LayersClassifier } from '../models/classifier.js';
 import { loadModel, saveModel } from '../models/io.js';
-import { readMetadata, writeMetadata, type EvaluationRecord, type ModelMetadata } from '../models/metadata.js';
+import { readMetadata, type ModelMetadata } from '../models/metadata.js';
 import { trainModel } from '../models/train.js';
-import { boundsOf, fakeQuantClassifier, integerClassifier, isIntegerExecutable, type QuantizedModel } from '../quant/ptq.js';
-import { qatFineTune, qatTrainGraph, type QatOptions, type QatRecord } from '../quant/qat.js';
-import { isQuantizedMeta, loadQuantizedModel, saveQuantizedModel } from '../quant/quantized-dir.js';
-import { makeQuantSpec, specLabel } from '../quant/spec.js';
+import { boundsOf } from '../quant/ptq.js';
+import type { QatOptions } from '../quant/qat.js';
+import { isQuantizedMeta } from '../quant/quantized-dir.js';
+import { refuseInputMap } from '../defenses/input-map-guard.js';
 import { resolveAdversarialTraining, type AdversarialTraining, type AdversarialTrainingMethod } from '../defenses/adversarial-training.js';
 import { adversarialQatObjective, adversarialTrainingHook } from '../defenses/training-hooks.js';
 import { defaultEpsilon, type DefendedModel, type DefendOptions, type DefendResult, type DefenseRecord } from './defend.js';
+import { evaluateOn, qatDefense } from './defend-qat.js';
 
 export const ADVERSARIAL_FINE_TUNE_DEFAULTS = { epochs: 1, batchSize: 128, learningRate: 1e-3 } as const;
-
-function evaluate(c: Classifier, test: ImageDataset): EvaluationRecord {
-  return { split: 'test', variant: test.variant, n: test.count, accuracy: classifierAccuracy(c, test).accuracy };
-}
 
 function record(recipe: AdversarialTraining, o: DefendOptions, extra: { epochs: number; batchSize: number; learningRate: number; trainCount: number; seconds: number; training: string }): DefenseRecord {
   return {
@@ -44,15 +40,11 @@ function record(recipe: AdversarialTraining, o: DefendOptions, extra: { epochs: 
   };
 }
 
-async function addDefense(dir: string, defense: DefenseRecord): Promise<void> {
-  const meta = await readMetadata(dir);
-  await writeMetadata(dir, { ...meta, defense });
-}
-
 export async function defendAdversarially(o: DefendOptions & { method: AdversarialTrainingMethod }): Promise<DefendResult> {
   if (o.dir === undefined) throw new QrobustError('invalid_argument', `defend --method ${o.method}: missing DIR (the model to train adversarially)`);
   const backend = await initBackend(o.backend);
   const parentMeta = await readMetadata(o.dir);
+  refuseInputMap(parentMeta, o.dir, `defend --method ${o.method}`);
   const quantizedParent = isQuantizedMeta(parentMeta);
   if (quantizedParent && o.bits?.length) {
     throw new QrobustError('invalid_option', `--bits: ${o.dir} is quantized already; it is fine-tuned under its own spec (leave out --bits)`);
@@ -84,7 +76,7 @@ export async function defendAdversarially(o: DefendOptions & { method: Adversari
         ...(o.onStep ? { onStep: o.onStep } : {}),
         ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
       });
-      const testAccuracy = test ? evaluate(new LayersClassifier(loaded.model, boundsOf(loaded.meta)), test) : undefined;
+      const testAccuracy = test ? evaluateOn(new LayersClassifier(loaded.model, boundsOf(loaded.meta)), test) : undefined;
       // The parent's test accuracy is not this model's: drop it, and record the new one when evaluated.
       const { testAccuracy: _parentAccuracy, ...parentFields } = loaded.meta;
       const meta: ModelMetadata = {
@@ -115,62 +107,13 @@ export async function defendAdversarially(o: DefendOptions & { method: Adversari
   }
 
   // Adversarial quantization-aware training: from the float parent at each width, or the quantized parent's spec.
-  const qatOptions: QatOptions = {
+  const qat: QatOptions = {
     ...common,
     seed,
     objective: adversarialQatObjective(recipe, seed),
     ...(o.onStep ? { onStep: o.onStep } : {}),
     ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
   };
-  const variants: { out: string; train: () => Promise<{ qm: QuantizedModel; qat: QatRecord }> }[] = [];
-  if (quantizedParent) {
-    variants.push({
-      out: o.out,
-      train: async () => {
-        const parent = await loadQuantizedModel(o.dir!);
-        started(parent.label);
-        const r = await qatTrainGraph(parent.graph, boundsOf(parent.meta), parent.spec, train, qatOptions, false);
-        return { qm: { ...parent, graph: r.graph, plan: r.plan, calibration: r.calibration }, qat: r.record };
-      },
-    });
-  } else {
-    for (const bits of o.bits!) {
-      const spec = makeQuantSpec({ weights: { bits } });
-      variants.push({
-        out: o.bits!.length === 1 ? o.out : join(o.out, specLabel(spec)),
-        train: async () => {
-          const loaded = await loadModel(o.dir!);
-          try {
-            started(specLabel(spec));
-            const r = await qatFineTune(loaded, spec, train, qatOptions);
-            return { qm: r.model, qat: r.record };
-          } finally {
-            loaded.model.dispose();
-          }
-        },
-      });
-    }
-  }
-  for (const v of variants) {
-    const start = performance.now();
-    const { qm, qat } = await v.train();
-    const integerExecutable = isIntegerExecutable(qm);
-    let fakeQuant: EvaluationRecord | undefined;
-    let integer: EvaluationRecord | undefined;
-    if (test) {
-      const fc = fakeQuantClassifier(qm);
-      fakeQuant = evaluate(fc, test);
-      fc.dispose();
-      if (integerExecutable) {
-        const ic = integerClassifier(qm);
-        integer = evaluate(ic, test);
-        ic.dispose();
-      }
-    }
-    const accuracy = fakeQuant ? { fakeQuant, ...(integer ? { integer } : {}) } : undefined;
-    await saveQuantizedModel(v.out, qm, { parentDir: o.dir, integerExecutable, ...(accuracy ? { accuracy } : {}), qat });
-    await addDefense(v.out, record(recipe, o, { ...common, trainCount: train.count, seconds: qat.seconds, training: `qat ${qm.label}` }));
-    models.push({ dir: v.out, label: qm.label, ...(fakeQuant ? { testAccuracy: fakeQuant } : {}), ...(integer ? { integerAccuracy: integer } : {}), seconds: (performance.now() - start) / 1000 });
-  }
+  models.push(...(await qatDefense({ options: o, quantizedParent, train, test, qat, started, record: (seconds, label) => record(recipe, o, { ...common, trainCount: train.count, seconds, training: `qat ${label}` }) })));
   return { method: recipe.method, models };
 }

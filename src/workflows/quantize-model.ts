@@ -19,7 +19,8 @@ import { classifierPredictions, type Classifier } from '../models/classifier.js'
 import { accuracyOf } from '../models/prediction.js';
 import { statisticsFor } from '../models/dataset-statistics.js';
 import { loadModel, type LoadedModel } from '../models/io.js';
-import { METADATA_FORMAT, METADATA_VERSION, type EvaluationRecord, type ModelMetadata } from '../models/metadata.js';
+import { refuseInputMap } from '../defenses/input-map-guard.js';
+import { METADATA_FORMAT, METADATA_VERSION, readMetadata, type EvaluationRecord, type ModelMetadata } from '../models/metadata.js';
 import type { EpochSummary, LearningRateSchedule, TrainProgress } from '../models/train.js';
 import { parseArchName } from '../models/arch-names.js';
 import { buildModel } from '../models/zoo.js';
@@ -134,7 +135,10 @@ export async function quantizeDir(o: QuantizeDirOptions): Promise<QuantizeDirRes
   let loaded: LoadedModel | undefined;
   let scratch: { arch: ReturnType<typeof parseArchName>; dataset: string } | undefined;
   if (o.fromScratch) scratch = { arch: parseArchName(o.fromScratch.arch), dataset: o.fromScratch.dataset };
-  else loaded = await loadModel(o.dir!);
+  else {
+    refuseInputMap(await readMetadata(o.dir!), o.dir!, 'quantize');
+    loaded = await loadModel(o.dir!);
+  }
   try {
     const dataset = loaded ? loaded.meta.dataset : scratch!.dataset;
     const needsCalibration = o.specs.some((s) => s.activations !== null);

@@ -23,7 +23,7 @@ import { sourceQuantizationOf } from '../quant/hybrid/record.js';
 import type { RequantRounding } from '../quant/integer/fixed-point.js';
 import { dequantizeOutput, runIntegerProgram } from '../quant/integer/kernels.js';
 import type { IntegerProgram } from '../quant/integer/program.js';
-import { loadClassifier } from '../quant/load-classifier.js';
+import { assertDirectory, loadClassifier } from '../quant/load-classifier.js';
 import { verifyCaseAuto, verifyIntegerCaseAuto, type AutoResult } from '../verify/auto.js';
 import { irFromModelDir } from '../verify/from-model.js';
 import { integerCase } from '../verify/integer/integer-case.js';
@@ -33,6 +33,8 @@ import type { RequantEncoding } from '../verify/smt/encode-integer.js';
 import { z3Version } from '../verify/smt/z3-runtime.js';
 import { methodOptions, type VerifyMethod } from '../verify/methods.js';
 import { isEnsembleMeta } from '../defenses/ensemble-dir.js';
+import { readMetadata } from '../models/metadata.js';
+import { refuseInputMap } from '../defenses/input-map-guard.js';
 
 export type Semantics = 'float' | 'fake-quant' | 'integer';
 
@@ -118,13 +120,15 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
   const seed = o.seed ?? 0;
   const method = o.method ?? 'auto';
   await initBackend(o.backend);
+  await assertDirectory(o.dir);
+  const dirMeta = await readMetadata(o.dir);
+  refuseInputMap(dirMeta, o.dir, 'verify');
+  if (isEnsembleMeta(dirMeta)) {
+    throw new QrobustError('invalid_option', `${o.dir} is an ensemble: verify its members one by one (verifying an ensemble is not implemented yet)`);
+  }
   const probe = await loadClassifier(o.dir);
   const quantized = probe.quantized;
   const meta = probe.meta;
-  if (isEnsembleMeta(meta)) {
-    probe.classifier.dispose();
-    throw new QrobustError('invalid_option', `${o.dir} is an ensemble: verify its members one by one (verifying an ensemble is not implemented yet)`);
-  }
   if (!quantized && o.semantics) {
     probe.classifier.dispose();
     throw new QrobustError('invalid_option', `${o.dir} is a full-precision model; --semantics applies to quantized models only`);

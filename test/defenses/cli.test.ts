@@ -75,8 +75,12 @@ test('defend --method ensemble: the parent and its quantized versions as one dir
 
 test('defend refuses what it cannot do in one line', async () => {
   const cases: [string[], RegExp][] = [
-    [['defend', parent, '--method', 'boundary', '--out', join(root, 'x')], /--method boundary: not implemented yet$/],
-    [['defend', parent, '--method', 'nonlinear-map', '--out', join(root, 'x')], /--method nonlinear-map: not implemented yet$/],
+    [['defend', parent, '--method', 'boundary', '--out', join(root, 'x')], /--method boundary retrains a weight-quantized model: give a quantized DIR, or --bits/],
+    [['defend', parent, '--method', 'pgd-at', '--lambda', '2', '--out', join(root, 'x')], /--lambda is only for --method boundary$/],
+    [['defend', parent, '--method', 'boundary', '--bits', '4', '--levels', '4', '--out', join(root, 'x')], /--levels is only for --method nonlinear-map$/],
+    [['defend', parent, '--method', 'nonlinear-map', '--levels', '1', '--out', join(root, 'x')], /--levels must be an integer >= 2, got 1$/],
+    [['defend', parent, '--method', 'nonlinear-map', '--eps', '0.1', '--out', join(root, 'x')], /--eps is not an option of --method nonlinear-map$/],
+    [['defend', parent, '--method', 'boundary', '--bits', '4', '--regenerate', 'never', '--out', join(root, 'x')], /--regenerate/],
     [['defend', parent, '--method', 'pgd-at', '--members', parent, '--out', join(root, 'x')], /--members is only for --method ensemble/],
     [['defend', parent, '--method', 'ensemble', '--eps', '0.1', '--out', join(root, 'x')], /--eps is for adversarial training, not --method ensemble/],
     [['defend', '--method', 'pgd-at', '--out', join(root, 'x')], /missing DIR/],

@@ -26,7 +26,7 @@ export const attackCommand: CommandDef = {
     { name: 'pixel-grid', type: 'int', description: 'round adversarial inputs onto the lattice of L levels (255: 8-bit) inside the ε-ball, then re-check', placeholder: 'L' },
     { name: 'n', type: 'int', description: 'attack a seeded subset of N test images', default: 500 },
     { name: 'seed', type: 'int', description: 'seed for the subset, the targets and the attack', default: 0 },
-    { name: 'grad', type: 'string', description: 'gradient through quantizers of the attacked model (quantized models; default ste)', choices: ['exact', 'ste'], placeholder: 'exact|ste' },
+    { name: 'grad', type: 'string', description: 'gradient through quantizers of the attacked model (quantized models; default ste) and through an input map (ste: BPDA; default exact)', choices: ['exact', 'ste'], placeholder: 'exact|ste' },
     { name: 'integer-check', type: 'boolean', description: 're-classify every adversarial example on the integer-exact path' },
     { name: 'batch-size', type: 'int', description: 'images per attack batch', default: 256 },
     { name: 'json', type: 'string', description: 'write the report as JSON to FILE', placeholder: 'FILE' },

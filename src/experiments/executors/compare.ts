@@ -19,6 +19,8 @@ import { firstOrderWeightLoss } from '../../metrics/quantization-loss.js';
 import { LayerShiftAccumulator } from '../../metrics/value-shift.js';
 import { graphFromModel, isWeightStep, weightStepIndices, type LayerGraph } from '../../models/graph.js';
 import { loadModel } from '../../models/io.js';
+import { readMetadata } from '../../models/metadata.js';
+import { refuseInputMap } from '../../defenses/input-map-guard.js';
 import { boundsOf } from '../../quant/ptq.js';
 import { loadQuantizedModel } from '../../quant/quantized-dir.js';
 import { FakeQuantClassifier } from '../../quant/quantized-classifier.js';
@@ -60,6 +62,7 @@ export async function runCompareTask(task: Task, ctx: TaskContext): Promise<Task
   const fpDir = await ctx.modelDir(c.fp);
   const qDir = await ctx.modelDir(c.q);
   const ds = await ctx.testSlice(c.data);
+  for (const dir of [fpDir, qDir]) refuseInputMap(await readMetadata(dir), dir, 'compare');
   const loaded = await loadModel(fpDir);
   let fpGraph: LayerGraph;
   try {
