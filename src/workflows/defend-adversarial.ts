@@ -10,7 +10,6 @@
 import { initBackend } from '../backend/backend.js';
 import { QrobustError } from '../core/errors.js';
 import { versions } from '../core/versions.js';
-import { loadDataset } from '../data/index.js';
 import { LayersClassifier } from '../models/classifier.js';
 import { loadModel, saveModel } from '../models/io.js';
 import { readMetadata, type ModelMetadata } from '../models/metadata.js';
@@ -22,9 +21,10 @@ import { refuseInputMap } from '../defenses/input-map-guard.js';
 import { resolveAdversarialTraining, type AdversarialTraining, type AdversarialTrainingMethod } from '../defenses/adversarial-training.js';
 import { adversarialQatObjective, adversarialTrainingHook } from '../defenses/training-hooks.js';
 import { defaultEpsilon, type DefendedModel, type DefendOptions, type DefendResult, type DefenseRecord } from './defend.js';
-import { evaluateOn, qatDefense } from './defend-qat.js';
+import { evaluateOn, fineTuneSetup, FINE_TUNE_DEFAULTS, qatDefense } from './defend-qat.js';
 
-export const ADVERSARIAL_FINE_TUNE_DEFAULTS = { epochs: 1, batchSize: 128, learningRate: 1e-3 } as const;
+/** The fine-tuning defaults (kept under this name for the library's users). */
+export const ADVERSARIAL_FINE_TUNE_DEFAULTS = FINE_TUNE_DEFAULTS;
 
 function record(recipe: AdversarialTraining, o: DefendOptions, extra: { epochs: number; batchSize: number; learningRate: number; trainCount: number; seconds: number; training: string }): DefenseRecord {
   return {
@@ -52,12 +52,7 @@ export async function defendAdversarially(o: DefendOptions & { method: Adversari
   const epsilon = o.epsilon ?? defaultEpsilon(parentMeta.dataset);
   if (epsilon === undefined) throw new QrobustError('invalid_option', `--eps: no default radius for dataset '${parentMeta.dataset}'; give --eps`);
   const recipe = resolveAdversarialTraining({ method: o.method, epsilon, ...(o.steps !== undefined ? { steps: o.steps } : {}), ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}), ...(o.beta !== undefined ? { beta: o.beta } : {}) });
-  const seed = o.seed ?? 0;
-  const epochs = o.epochs ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.epochs;
-  const batchSize = o.batchSize ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.batchSize;
-  const learningRate = o.learningRate ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.learningRate;
-  const train = await loadDataset(parentMeta.dataset, 'train', o.n !== undefined ? { dataDir: o.dataDir, n: o.n, seed } : { dataDir: o.dataDir });
-  const test = o.evalN === 0 ? undefined : await loadDataset(parentMeta.dataset, 'test', o.evalN !== undefined ? { dataDir: o.dataDir, n: o.evalN, seed } : { dataDir: o.dataDir });
+  const { seed, epochs, batchSize, learningRate, train, test } = await fineTuneSetup(o, parentMeta.dataset);
   const common = { epochs, batchSize, learningRate };
   const started = (label: string): void => o.onStart?.({ label, dataset: train.name, trainCount: train.count, epochs, stepsPerEpoch: Math.ceil(train.count / batchSize) });
   const models: DefendedModel[] = [];

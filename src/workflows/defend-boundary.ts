@@ -5,15 +5,13 @@
  */
 import { initBackend } from '../backend/backend.js';
 import { QrobustError } from '../core/errors.js';
-import { loadDataset } from '../data/index.js';
 import { readMetadata } from '../models/metadata.js';
 import type { QatOptions } from '../quant/qat.js';
 import { isQuantizedMeta } from '../quant/quantized-dir.js';
 import { boundaryQatObjective, resolveBoundaryRetraining } from '../defenses/boundary-retraining.js';
 import { refuseInputMap } from '../defenses/input-map-guard.js';
-import { ADVERSARIAL_FINE_TUNE_DEFAULTS } from './defend-adversarial.js';
 import type { DefendOptions, DefendResult } from './defend.js';
-import { qatDefense } from './defend-qat.js';
+import { fineTuneSetup, qatDefense } from './defend-qat.js';
 
 export async function defendBoundary(o: DefendOptions): Promise<DefendResult> {
   if (o.dir === undefined) throw new QrobustError('invalid_argument', 'defend --method boundary: missing DIR (the model to retrain)');
@@ -35,12 +33,7 @@ export async function defendBoundary(o: DefendOptions): Promise<DefendResult> {
     ...(o.lambda !== undefined ? { lambda: o.lambda } : {}),
     ...(o.regenerate !== undefined ? { regenerate: o.regenerate } : {}),
   });
-  const seed = o.seed ?? 0;
-  const epochs = o.epochs ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.epochs;
-  const batchSize = o.batchSize ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.batchSize;
-  const learningRate = o.learningRate ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.learningRate;
-  const train = await loadDataset(parentMeta.dataset, 'train', o.n !== undefined ? { dataDir: o.dataDir, n: o.n, seed } : { dataDir: o.dataDir });
-  const test = o.evalN === 0 ? undefined : await loadDataset(parentMeta.dataset, 'test', o.evalN !== undefined ? { dataDir: o.dataDir, n: o.evalN, seed } : { dataDir: o.dataDir });
+  const { seed, epochs, batchSize, learningRate, train, test } = await fineTuneSetup(o, parentMeta.dataset);
   const qat: QatOptions = {
     epochs,
     batchSize,

@@ -5,7 +5,7 @@
  * quantized directory and add the `defense` record.
  */
 import { join } from 'node:path';
-import type { ImageDataset } from '../data/index.js';
+import { loadDataset, type ImageDataset } from '../data/index.js';
 import { classifierAccuracy, type Classifier } from '../models/classifier.js';
 import { loadModel } from '../models/io.js';
 import { readMetadata, writeMetadata, type EvaluationRecord } from '../models/metadata.js';
@@ -24,6 +24,35 @@ export function evaluateOn(c: Classifier, test: ImageDataset): EvaluationRecord 
 export async function addDefense(dir: string, defense: DefenseRecord): Promise<void> {
   const meta = await readMetadata(dir);
   await writeMetadata(dir, { ...meta, defense });
+}
+
+/** What every fine-tuning defense takes from its options: the seed, epochs, batch size, learning rate, and the data. */
+export interface FineTuneSetup {
+  readonly seed: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly train: ImageDataset;
+  /** Undefined with `evalN: 0`. */
+  readonly test: ImageDataset | undefined;
+}
+
+/** The fine-tuning defaults of `qrobust defend` (one epoch, batch 128, Adam 1e-3, as `qrobust train`). */
+export const FINE_TUNE_DEFAULTS = { epochs: 1, batchSize: 128, learningRate: 1e-3 } as const;
+
+/** Resolves the fine-tuning options and loads the training split (and the test images the result is scored on). */
+export async function fineTuneSetup(o: DefendOptions, dataset: string): Promise<FineTuneSetup> {
+  const seed = o.seed ?? 0;
+  const train = await loadDataset(dataset, 'train', o.n !== undefined ? { dataDir: o.dataDir, n: o.n, seed } : { dataDir: o.dataDir });
+  const test = o.evalN === 0 ? undefined : await loadDataset(dataset, 'test', o.evalN !== undefined ? { dataDir: o.dataDir, n: o.evalN, seed } : { dataDir: o.dataDir });
+  return {
+    seed,
+    epochs: o.epochs ?? FINE_TUNE_DEFAULTS.epochs,
+    batchSize: o.batchSize ?? FINE_TUNE_DEFAULTS.batchSize,
+    learningRate: o.learningRate ?? FINE_TUNE_DEFAULTS.learningRate,
+    train,
+    test,
+  };
 }
 
 export interface QatDefenseRun {

@@ -7,23 +7,14 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BackendName } from '../backend/backend.js';
 import { versions } from '../core/versions.js';
 import { RESULTS_FILE, readResults, writeFileAtomic } from '../experiments/results-file.js';
-import { runExperiment, type RunEvent, type RunSummary } from '../experiments/runner.js';
-import type { Shard } from '../experiments/shard.js';
-import type { Budget } from '../reproduce/budget.js';
+import { runExperiment, type RunSummary } from '../experiments/runner.js';
 import { paperTableCsv, paperTableMarkdown, type PaperTable } from '../reproduce/paper-table.js';
-import { reproductionFor } from '../reproduce/papers.js';
+import { reproductionFor, type PaperRunOptions } from '../reproduce/papers.js';
 
-export interface ReproduceOptions {
+export interface ReproduceOptions extends PaperRunOptions {
   readonly paper: string;
-  readonly budget: Budget;
-  readonly out: string;
-  readonly shard?: Shard | null;
-  readonly dataDir?: string;
-  readonly backend?: BackendName;
-  readonly onEvent?: (event: RunEvent) => void;
 }
 
 export interface ReproduceResult {
