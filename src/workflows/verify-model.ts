@@ -16,7 +16,7 @@ import { initBackend, type BackendName } from '../backend/backend.js';
 import { tf } from '../backend/tf.js';
 import { QrobustError } from '../core/errors.js';
 import { packageVersion, versions } from '../core/versions.js';
-import { describeDataset, loadDataset, type DatasetDescription } from '../data/index.js';
+import { describeDataset, loadDataset, select, type DatasetDescription, type ImageDataset } from '../data/index.js';
 import type { Classifier } from '../models/classifier.js';
 import { argmax } from '../models/prediction.js';
 import { sourceQuantizationOf } from '../quant/hybrid/record.js';
@@ -44,6 +44,8 @@ export interface VerifyDirOptions {
   readonly epsilon: number;
   /** Test images, a seeded subset (default 100). */
   readonly n?: number;
+  /** Instead of a subset: these test-set indices, in this order (`n` and `seed` then do not choose images). */
+  readonly indices?: readonly number[];
   readonly seed?: number;
   readonly method?: VerifyMethod;
   /** Seconds per sample (default 60). */
@@ -107,6 +109,14 @@ function classifierCheck(c: Classifier): (x: Float64Array) => Float64Array {
   };
 }
 
+/** The test images at `indices` (their positions in the test split are kept as the samples' indices). */
+async function testImagesAt(dataset: string, indices: readonly number[], dataDir?: string): Promise<ImageDataset> {
+  const all = await loadDataset(dataset, 'test', { dataDir });
+  const past = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= all.count);
+  if (past !== undefined) throw new QrobustError('invalid_option', `--indices: index ${past} is not one of the ${all.count} ${dataset} test images`);
+  return select(all, indices);
+}
+
 /**
  * Verifies local robustness of a model directory's test samples.
  * @throws QrobustError for a bad ε, n, a model that does not load, a shape mismatch, or `semantics` on a float model.
@@ -154,7 +164,7 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
   }
   try {
     const ir: NetworkIR = await irFromModelDir(o.dir);
-    const data = await loadDataset(meta.dataset, 'test', { dataDir: o.dataDir, n, seed });
+    const data = o.indices ? await testImagesAt(meta.dataset, o.indices, o.dataDir) : await loadDataset(meta.dataset, 'test', { dataDir: o.dataDir, n, seed });
     if (JSON.stringify(data.shape) !== JSON.stringify(meta.inputShape)) {
       throw new QrobustError('shape_mismatch', `${o.dir} takes inputs of shape [${meta.inputShape.join(',')}] but ${meta.dataset} images are [${data.shape.join(',')}]`);
     }

@@ -73,6 +73,21 @@ test('verify DIR: per-sample lines, a summary line and a JSON report with seed, 
   assert.ok(report.samples.every((x) => x.outcome !== 'unknown' || x.method === 'crown'), 'bound-only mode never runs a complete method');
 });
 
+test('verify DIR --indices: exactly those test-set indices, in order, carried by the JSON verdicts; bad lists refused', async () => {
+  const json = join(root, 'indices.json');
+  const r = await cli(['verify', floatDir, '--eps', '1/255', '--indices', '17,3-5', '--method', 'crown', '--json', json]);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(await readFile(json, 'utf8')) as VerifyDirReport;
+  assert.deepEqual(report.samples.map((x) => x.index), [17, 3, 4, 5]);
+  const test = await loadDataset('mnist', 'test', { allowDownload: false });
+  assert.deepEqual(report.samples.map((x) => x.label), [17, 3, 4, 5].map((i) => test.labels[i]));
+  for (const [bad, why] of [['5-3', /runs backwards/], ['1,1', /index 1 is given twice/], ['x', /expected indices such as 0-99/], ['9999999', /is not one of the 10000 mnist test images/]] as const) {
+    const b = await cli(['verify', floatDir, '--eps', '1/255', '--indices', bad, '--method', 'crown']);
+    assert.equal(b.code, 2, bad);
+    assert.match(b.err, why);
+  }
+});
+
 test('verify a quantized DIR: deployed integer semantics by default, fake-quant on request', async () => {
   for (const [extra, semantics] of [[[], 'integer'], [['--semantics', 'fake-quant'], 'fake-quant']] as const) {
     const json = join(root, `q-${semantics}.json`);

@@ -14,6 +14,7 @@ import { writeFile } from 'node:fs/promises';
 import { type CliIO, EXIT_OK, optNumber, optString } from '../command.js';
 import type { ParsedArgs } from '../args.js';
 import { parseEpsilon } from '../epsilon.js';
+import { parseIndexRanges } from '../../data/index-ranges.js';
 import { ProgressBar } from '../../core/progress.js';
 import { parseBackendName } from '../../backend/backend.js';
 import { QrobustError } from '../../core/errors.js';
@@ -43,7 +44,7 @@ export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
     if (onnx !== undefined || vnnlib !== undefined) {
       if (dir !== undefined) throw new QrobustError('invalid_argument', 'verify: give either DIR or --onnx with --vnnlib, not both');
       if (!onnx || !vnnlib) throw new QrobustError('invalid_argument', 'verify: --onnx and --vnnlib go together');
-      for (const o of ['eps', 'json', 'semantics', 'rounding', 'encoding']) {
+      for (const o of ['eps', 'json', 'semantics', 'rounding', 'encoding', 'indices']) {
         if (args.options[o] !== undefined) throw new QrobustError('invalid_option', `verify: --${o} applies to a model directory, not to --onnx`);
       }
       const out = optString(args, 'out');
@@ -94,13 +95,16 @@ export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
     if (epsRaw === undefined) throw new QrobustError('invalid_argument', 'verify: --eps is required with DIR');
     const epsilon = parseEpsilon(epsRaw);
     const backend = optString(args, 'backend');
-    const n = optNumber(args, 'n')!;
+    const indicesText = optString(args, 'indices');
+    const indices = indicesText === undefined ? undefined : parseIndexRanges(indicesText);
+    const n = indices ? indices.length : optNumber(args, 'n')!;
     const bar = new ProgressBar(io.stderr, n, 'verify');
     let printed = false;
     const report = await verifyModelDir({
       dir,
       epsilon,
       n,
+      ...(indices ? { indices } : {}),
       seed: optNumber(args, 'seed')!,
       method,
       timeout,
