@@ -22,6 +22,9 @@ import type { ImageDataset } from '../data/index.js';
 import { planFromStripped } from '../import/onnx-quant/plan.js';
 import { isDynamicallyQuantized, stripDynamicQuantization } from '../import/onnx-quant/dynamic.js';
 import { isQuantizedOnnx, stripQuantization, type StrippedModel } from '../import/onnx-quant/strip.js';
+import { HENZINGER_ARCH, HENZINGER_PREPROCESSING, henzingerGraph, henzingerPlan } from '../import/presets/henzinger2021.js';
+import type { QuantPlan } from '../quant/plan.js';
+import type { QuantSpec } from '../quant/spec.js';
 import { classifierAccuracy } from '../models/classifier.js';
 import { evaluateAccuracy } from '../models/evaluate.js';
 import type { AccuracyResult } from '../models/prediction.js';
@@ -50,7 +53,15 @@ export interface ImportModelOptions {
   readonly seed?: number;
   readonly dataDir?: string;
   readonly backend?: BackendName;
+  /**
+   * A published network's own semantics: `henzinger2021` (Henzinger et al.'s fixed-point MLPs, see
+   * import/presets/henzinger2021.ts) sets the topology, the preprocessing and the quantization.
+   */
+  readonly preset?: ImportPreset;
 }
+
+export type ImportPreset = 'henzinger2021';
+export const IMPORT_PRESETS: readonly ImportPreset[] = ['henzinger2021'];
 
 /** What `qrobust.json` records under `source` for an imported model. */
 export interface ImportSourceRecord {
@@ -125,7 +136,9 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
     ...(o.n !== undefined ? { n: o.n, seed: o.seed ?? 0 } : {}),
   });
   const channels = test.shape[2];
-  const preprocessing = checkPreprocessing({ ...IDENTITY_PREPROCESSING, ...o.preprocessing }, channels);
+  if (o.preset) checkPreset(o, format);
+  const arch = o.arch ?? (o.preset ? HENZINGER_ARCH : undefined);
+  const preprocessing = checkPreprocessing({ ...IDENTITY_PREPROCESSING, ...(o.preset ? HENZINGER_PREPROCESSING : o.preprocessing) }, channels);
   const split: SplitOnnx = format === 'onnx' ? splitQuantizedOnnx(o.file, bytes) : { bytes, quantized: null, dynamic: null };
   const importer = await importerFor(format, o.file);
   const imported: ImportedNetwork = await importer({
@@ -134,14 +147,16 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
     imageShape: test.shape,
     numClasses: test.numClasses,
     ...(o.layout !== undefined ? { layout: o.layout } : {}),
-    ...(o.arch !== undefined ? { arch: o.arch } : {}),
+    ...(arch !== undefined ? { arch } : {}),
   });
   const sourceQuantization = imported.sourceQuantization ?? split.dynamic ?? undefined;
   const front = frontEndOf(preprocessing);
-  const model = buildLayersModel(imported.graph, front);
+  const model = buildLayersModel(o.preset ? henzingerGraph(imported.graph, o.file) : imported.graph, front);
   try {
     const outShape = model.outputs[0]!.shape;
-    if (outShape.length !== 2 || outShape[1] !== test.numClasses) {
+    // A preset's network may have outputs that are never a label (Henzinger et al.'s argmax runs over 32).
+    const outputs = outShape[1] ?? 0;
+    if (outShape.length !== 2 || (o.preset ? outputs < test.numClasses : outputs !== test.numClasses)) {
       throw new QrobustError(
         'shape_mismatch',
         `${o.file}: the network has ${outShape.slice(1).join('×')} outputs, dataset ${test.name} has ${test.numClasses} classes`,
@@ -161,10 +176,10 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
       format: METADATA_FORMAT,
       version: METADATA_VERSION,
       dataset: test.name,
-      arch: o.arch ?? `imported-${format}`,
+      arch: arch ?? `imported-${format}`,
       name: o.name ?? basename(o.file),
       inputShape: test.shape,
-      numClasses: test.numClasses,
+      numClasses: o.preset ? outputs : test.numClasses,
       preprocessing: { inputRange: [0, 1], mean: front?.mean ?? [0], std: front?.std ?? [1], layout: 'NHWC' },
       seed: o.seed ?? 0,
       source,
@@ -177,7 +192,12 @@ export async function importModel(o: ImportModelOptions): Promise<ImportModelRes
     if (split.quantized) {
       // The float part of a quantized file may lack the ReLUs its output grids imply: only the quantized
       // semantics is measured.
-      const q = await saveImportedQuantized(o.out, model, meta, split.quantized.stripped, o.file, source.sha256, test);
+      const recovered = planFromStripped(split.quantized.stripped, graphFromModel(model), o.file);
+      const q = await saveImportedQuantized(o.out, model, meta, recovered, { form: `onnx-${split.quantized.stripped.form}`, sha256: source.sha256, rounding: 'onnxruntime' }, test);
+      return { dir: o.out, source, testAccuracy: q.testAccuracy, meta: q.meta, quantized: q.record };
+    }
+    if (o.preset) {
+      const q = await saveImportedQuantized(o.out, model, meta, henzingerPlan(graphFromModel(model), o.file), { form: o.preset, sha256: source.sha256, rounding: 'half-away' }, test);
       return { dir: o.out, source, testAccuracy: q.testAccuracy, meta: q.meta, quantized: q.record };
     }
     const testAccuracy = evaluationOf(sourceQuantization ? deployedAccuracy(model, sourceQuantization, test) : evaluateAccuracy(model, test), test);
@@ -199,20 +219,38 @@ function deployedAccuracy(model: tfl.LayersModel, record: SourceQuantization, te
   }
 }
 
-/** Runtimes whose integer arithmetic a quantized import follows. */
-const DEPLOYED_ROUNDING: RequantRounding = 'onnxruntime';
+/**
+ * `--preset` fixes the topology, the preprocessing and the quantization: only a Keras weights file, and no
+ * `--arch` other than the preset's or preprocessing flags.
+ * @throws QrobustError('invalid_option') naming the conflicting flag.
+ */
+function checkPreset(o: ImportModelOptions, format: ModelFormat): void {
+  if (format !== 'keras-h5') throw new QrobustError('invalid_option', `--preset ${o.preset}: expects the authors' Keras weights file (.h5), ${o.file} is ${format}`);
+  if (o.arch !== undefined && o.arch !== HENZINGER_ARCH) throw new QrobustError('invalid_option', `--preset ${o.preset} sets --arch ${HENZINGER_ARCH}; leave out --arch ${o.arch}`);
+  // The CLI passes its defaults (scale 1): only a value other than the identity is a conflict.
+  const declared = (o.preprocessing ?? {}) as Record<string, unknown>;
+  const identity = IDENTITY_PREPROCESSING as unknown as Record<string, unknown>;
+  const given = Object.keys(declared).filter((k) => declared[k] !== undefined && JSON.stringify(declared[k]) !== JSON.stringify(identity[k]));
+  if (given.length) throw new QrobustError('invalid_option', `--preset ${o.preset} sets the preprocessing; leave out --${given[0]}`);
+}
+
+/** Where a quantized import's grids came from and whose integer arithmetic its deployed path follows. */
+interface ImportedGrids {
+  readonly form: string;
+  readonly sha256: string;
+  readonly rounding: RequantRounding;
+}
 
 async function saveImportedQuantized(
   out: string,
   model: tfl.LayersModel,
   floatMeta: ModelMetadata,
-  stripped: StrippedModel,
-  file: string,
-  sha256: string,
+  recovered: { plan: QuantPlan; spec: QuantSpec; label: string },
+  grids: ImportedGrids,
   test: ImageDataset,
 ): Promise<{ testAccuracy: EvaluationRecord; meta: ModelMetadata; record: QuantizationRecord }> {
   const graph = graphFromModel(model);
-  const { plan, spec, label } = planFromStripped(stripped, graph, file);
+  const { plan, spec, label } = recovered;
   const qm: QuantizedModel = { graph, spec, plan, meta: floatMeta, calibration: null, label };
   const fake = fakeQuantClassifier(qm);
   const fakeQuant = evaluationOf(classifierAccuracy(fake, test), test);
@@ -220,7 +258,7 @@ async function saveImportedQuantized(
   let integer: EvaluationRecord | undefined;
   let integerExecutable = false;
   try {
-    const ic = integerClassifier(qm, { rounding: DEPLOYED_ROUNDING });
+    const ic = integerClassifier(qm, { rounding: grids.rounding });
     integerExecutable = true;
     integer = evaluationOf(classifierAccuracy(ic, test), test);
     ic.dispose();
@@ -232,8 +270,8 @@ async function saveImportedQuantized(
     topology: model,
     integerExecutable,
     accuracy: { fakeQuant, ...(integer ? { integer } : {}) },
-    imported: { form: `onnx-${stripped.form}`, sha256 },
-    deployedRounding: DEPLOYED_ROUNDING,
+    imported: { form: grids.form, sha256: grids.sha256 },
+    deployedRounding: grids.rounding,
   });
   const saved = await readMetadata(out);
   return { testAccuracy: integer ?? fakeQuant, meta: saved, record };

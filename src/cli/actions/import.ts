@@ -4,7 +4,7 @@ import type { ParsedArgs } from '../args.js';
 import { QrobustError } from '../../core/errors.js';
 import { parseBackendName } from '../../backend/backend.js';
 import type { DeclaredPreprocessing, InputLayout } from '../../import/types.js';
-import { importModel } from '../../workflows/import-model.js';
+import { importModel, type ImportPreset } from '../../workflows/import-model.js';
 
 function numberList(raw: string | undefined, flag: string): number[] | undefined {
   if (raw === undefined) return undefined;
@@ -32,6 +32,7 @@ export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
     preprocessing,
     arch: optString(args, 'arch'),
     name: optString(args, 'name'),
+    preset: optString(args, 'preset') as ImportPreset | undefined,
     n: optNumber(args, 'n'),
     seed: optNumber(args, 'seed'),
     dataDir: optString(args, 'data-dir'),

@@ -16,7 +16,7 @@ export const evalCommand: CommandDef = {
       name: 'rounding',
       type: 'string',
       description: "integer requantization rounding: double (TFLite's default), single (TFLite Micro) or onnxruntime (ONNX Runtime's float requantization)",
-      choices: ['double', 'single', 'onnxruntime'],
+      choices: ['double', 'single', 'onnxruntime', 'half-away'],
     },
     { name: 'json', type: 'string', description: 'write the result as JSON to FILE', placeholder: 'FILE' },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },

@@ -133,11 +133,14 @@ export function multiplyByQuantizedMultiplierSingleRounding(x: number, multiplie
 
 /**
  * Which requantization the integer path uses: TFLite's default fixed-point form ('double': two roundings),
- * TFLITE_SINGLE_ROUNDING ('single'), or ONNX Runtime's ('onnxruntime': the int32 accumulator converted to
+ * TFLITE_SINGLE_ROUNDING ('single'), ONNX Runtime's ('onnxruntime': the int32 accumulator converted to
  * float32, multiplied by the float32 multiplier s_in·s_w/s_out, rounded half to even, as its QLinearConv and
- * QLinearMatMul kernels do; its QuantizeLinear also rounds half to even).
+ * QLinearMatMul kernels do; its QuantizeLinear also rounds half to even), or exact fixed-point arithmetic
+ * ('half-away': acc · M rounded half away from zero, for a multiplier M that is a power of two, as in the
+ * fixed-point networks of Henzinger et al.; exact in float64).
  */
-export type RequantRounding = 'double' | 'single' | 'onnxruntime';
+export type RequantRounding = 'double' | 'single' | 'onnxruntime' | 'half-away';
+export const REQUANT_ROUNDINGS: readonly RequantRounding[] = ['double', 'single', 'onnxruntime', 'half-away'];
 
 /** BigInt statement of `multiplyByQuantizedMultiplierSingleRounding`. */
 export function multiplyByQuantizedMultiplierSingleRoundingReference(x: number, multiplier: number, shift: number): number {

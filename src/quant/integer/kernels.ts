@@ -38,7 +38,9 @@ export function requantize(acc: number, c: number, r: Requant): number {
       ? multiplyByQuantizedMultiplier(x, r.multiplier[k]!, r.shift[k]!)
       : r.rounding === 'single'
         ? multiplyByQuantizedMultiplierSingleRounding(x, r.multiplier[k]!, r.shift[k]!)
-        : roundHalfEven(Math.fround(Math.fround(x) * r.realMultiplier[k]!));
+        : r.rounding === 'half-away'
+          ? roundHalfAway(x * r.multiplier[k]! * 2 ** (r.shift[k]! - 31))
+          : roundHalfEven(Math.fround(Math.fround(x) * r.realMultiplier[k]!));
   const v = scaled + r.outZeroPoint;
   return v < r.lo ? r.lo : v > r.hi ? r.hi : v;
 }

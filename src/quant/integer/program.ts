@@ -100,7 +100,7 @@ export interface IntReluOp {
 export type IntOp = IntDenseOp | IntConvOp | IntMaxPoolOp | IntReluOp;
 
 export interface IntegerProgram {
-  /** The requantization rounding (TFLite's default 'double', 'single' as TFLite Micro builds it, or 'onnxruntime'). */
+  /** The requantization rounding (TFLite's default 'double', 'single' as TFLite Micro builds it, 'onnxruntime', or exact 'half-away'). */
   readonly rounding: RequantRounding;
   readonly inputShape: readonly [number, number, number];
   readonly prologue: QuantizeInputOp;
@@ -195,6 +195,10 @@ function compileWeightStep(ps: PreparedStep, s: Conv2DStep | DenseStep, rounding
   const realMultiplier = new Float32Array(wp.scale.length);
   wp.scale.forEach((sw, c) => {
     const m = quantizeMultiplier((sIn * sw) / sOut);
+    // Exact fixed-point rounding needs acc · M exact in float64: M a power of two (the Q31 multiplier 2^30).
+    if (rounding === 'half-away' && m.multiplier !== 2 ** 30) {
+      throw notInteger(`layer '${s.name}': 'half-away' requantization needs s_in·s_w/s_out to be a power of two, got ${(sIn * sw) / sOut}`);
+    }
     multiplier[c] = m.multiplier;
     shift[c] = m.shift;
     realMultiplier[c] = Math.fround(Math.fround(sIn * sw) / sOut);

@@ -29,9 +29,10 @@ export function requantLinearization(r: Requant, c: number, maxAbsAcc: number): 
     return { M, noise: 0.5 + maxAbsAcc * Math.abs(M) * 2 ** -22 };
   }
   const M = r.multiplier[k]! * 2 ** (r.shift[k]! - 31);
-  // Single rounding: one rounding of acc·M to an integer. Double rounding: the high multiply rounds to a unit
-  // of 2^−right of the result, then the rounding divide by 2^right rounds to an integer.
-  if (r.rounding === 'single') return { M, noise: 0.5 };
+  // Single rounding: one rounding of acc·M to an integer (so is the exact 'half-away' form). Double rounding:
+  // the high multiply rounds to a unit of 2^−right of the result, then the rounding divide by 2^right rounds
+  // to an integer.
+  if (r.rounding === 'single' || r.rounding === 'half-away') return { M, noise: 0.5 };
   const right = Math.max(-r.shift[k]!, 0);
   return { M, noise: 0.5 + 0.5 * 2 ** -right };
 }

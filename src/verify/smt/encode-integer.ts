@@ -40,8 +40,8 @@ const TWO31 = 2n ** 31n;
 
 /** The requantized code of the accumulator term `acc` (an Int term), as an Int term. */
 export function requantTerm(acc: string, r: Requant, c: number, accLo: number, accHi: number, mode: RequantEncoding, name: string, lines: string[]): string {
-  if (mode === 'arithmetic' && r.rounding === 'onnxruntime') {
-    throw new QrobustError('invalid_option', "the 'arithmetic' SMT encoding covers TFLite's fixed-point requantization; use 'threshold' for ONNX Runtime's float32 rounding");
+  if (mode === 'arithmetic' && (r.rounding === 'onnxruntime' || r.rounding === 'half-away')) {
+    throw new QrobustError('invalid_option', `the 'arithmetic' SMT encoding covers TFLite's fixed-point requantization; use 'threshold' for the '${r.rounding}' rounding`);
   }
   if (mode === 'threshold') {
     const { base, thresholds } = requantThresholds(r, c, accLo, accHi);
