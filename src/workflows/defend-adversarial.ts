@@ -21,10 +21,8 @@ import { refuseInputMap } from '../defenses/input-map-guard.js';
 import { resolveAdversarialTraining, type AdversarialTraining, type AdversarialTrainingMethod } from '../defenses/adversarial-training.js';
 import { adversarialQatObjective, adversarialTrainingHook } from '../defenses/training-hooks.js';
 import { defaultEpsilon, type DefendedModel, type DefendOptions, type DefendResult, type DefenseRecord } from './defend.js';
-import { evaluateOn, fineTuneSetup, FINE_TUNE_DEFAULTS, qatDefense } from './defend-qat.js';
+import { evaluateOn, fineTuneSetup, qatDefense } from './defend-qat.js';
 
-/** The fine-tuning defaults (kept under this name for the library's users). */
-export const ADVERSARIAL_FINE_TUNE_DEFAULTS = FINE_TUNE_DEFAULTS;
 
 function record(recipe: AdversarialTraining, o: DefendOptions, extra: { epochs: number; batchSize: number; learningRate: number; trainCount: number; seconds: number; training: string }): DefenseRecord {
   return {

@@ -24,7 +24,7 @@ import { isEnsembleMeta } from '../defenses/ensemble-dir.js';
 import { refuseInputMap } from '../defenses/input-map-guard.js';
 import { MappedClassifier } from '../defenses/mapped-classifier.js';
 import { applyNonlinearMap, resolveNonlinearMap, type NonlinearMapRecord } from '../defenses/nonlinear-map.js';
-import { ADVERSARIAL_FINE_TUNE_DEFAULTS } from './defend-adversarial.js';
+import { FINE_TUNE_DEFAULTS } from './defend-qat.js';
 import type { DefendedModel, DefendOptions, DefendResult, DefenseRecord } from './defend.js';
 import { evaluateOn, qatDefense } from './defend-qat.js';
 
@@ -84,8 +84,8 @@ export async function defendNonlinearMap(o: DefendOptions): Promise<DefendResult
   }
 
   const epochs = o.epochs;
-  const batchSize = o.batchSize ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.batchSize;
-  const learningRate = o.learningRate ?? ADVERSARIAL_FINE_TUNE_DEFAULTS.learningRate;
+  const batchSize = o.batchSize ?? FINE_TUNE_DEFAULTS.batchSize;
+  const learningRate = o.learningRate ?? FINE_TUNE_DEFAULTS.learningRate;
   const train = await loadDataset(parentMeta.dataset, 'train', o.n !== undefined ? { dataDir: o.dataDir, n: o.n, seed } : { dataDir: o.dataDir });
   const common = { epochs, batchSize, learningRate };
   const started = (label: string): void => o.onStart?.({ label, dataset: train.name, trainCount: train.count, epochs, stepsPerEpoch: Math.ceil(train.count / batchSize) });

@@ -22,6 +22,7 @@ import type { ImageDataset } from '../data/index.js';
 import { planFromStripped } from '../import/onnx-quant/plan.js';
 import { isDynamicallyQuantized, stripDynamicQuantization } from '../import/onnx-quant/dynamic.js';
 import { isQuantizedOnnx, stripQuantization, type StrippedModel } from '../import/onnx-quant/strip.js';
+import type { ImportPreset } from '../import/preset-names.js';
 import { HENZINGER_ARCH, HENZINGER_PREPROCESSING, henzingerGraph, henzingerPlan } from '../import/presets/henzinger2021.js';
 import type { QuantPlan } from '../quant/plan.js';
 import type { QuantSpec } from '../quant/spec.js';
@@ -60,8 +61,7 @@ export interface ImportModelOptions {
   readonly preset?: ImportPreset;
 }
 
-export type ImportPreset = 'henzinger2021';
-export const IMPORT_PRESETS: readonly ImportPreset[] = ['henzinger2021'];
+export { IMPORT_PRESETS, type ImportPreset } from '../import/preset-names.js';
 
 /** What `qrobust.json` records under `source` for an imported model. */
 export interface ImportSourceRecord {

@@ -1,4 +1,5 @@
 /** `qrobust eval`: clean accuracy of a model directory. */
+import { REQUANT_ROUNDINGS } from '../../quant/integer/fixed-point.js';
 import type { CommandDef } from '../command.js';
 import { DATASET_PLACEHOLDER } from '../../data/source-names.js';
 
@@ -16,7 +17,7 @@ export const evalCommand: CommandDef = {
       name: 'rounding',
       type: 'string',
       description: "integer requantization rounding: double (TFLite's default), single (TFLite Micro) or onnxruntime (ONNX Runtime's float requantization)",
-      choices: ['double', 'single', 'onnxruntime', 'half-away'],
+      choices: REQUANT_ROUNDINGS,
     },
     { name: 'json', type: 'string', description: 'write the result as JSON to FILE', placeholder: 'FILE' },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },

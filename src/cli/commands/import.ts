@@ -1,5 +1,6 @@
 /** `qrobust import`: a model file made elsewhere (ONNX, TFLite, Keras HDF5) as a qrobust model directory. */
 import { INPUT_LAYOUTS } from '../../import/types.js';
+import { IMPORT_PRESETS } from '../../import/preset-names.js';
 import type { CommandDef } from '../command.js';
 
 export const importCommand: CommandDef = {
@@ -20,7 +21,7 @@ export const importCommand: CommandDef = {
     { name: 'std', type: 'string', description: 'per-channel std divided by after subtracting the mean', placeholder: 'S1,S2,S3' },
     { name: 'arch', type: 'string', description: 'topology of a weights-only file: a zoo architecture or dense:N1,N2,...', placeholder: 'NAME' },
     { name: 'name', type: 'string', description: "a name for reports (default: the file's name)" },
-    { name: 'preset', type: 'string', description: "a published network's own semantics (topology, preprocessing, fixed-point quantization): henzinger2021", choices: ['henzinger2021'], placeholder: 'NAME' },
+    { name: 'preset', type: 'string', description: "a published network's own semantics (topology, preprocessing, fixed-point quantization): henzinger2021", choices: IMPORT_PRESETS, placeholder: 'NAME' },
     { name: 'n', type: 'int', description: 'measure clean accuracy on a seeded subset of N test images (default: all)' },
     { name: 'seed', type: 'int', description: 'seed for the subset', default: 0 },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },

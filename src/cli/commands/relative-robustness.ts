@@ -4,6 +4,7 @@
  * IJCNN 2020), both verified on the same seeded samples.
  */
 import { VERIFY_METHODS } from '../../verify/methods.js';
+import { REQUANT_ROUNDINGS } from '../../quant/integer/fixed-point.js';
 import type { CommandDef } from '../command.js';
 
 export const relativeRobustnessCommand: CommandDef = {
@@ -20,7 +21,7 @@ export const relativeRobustnessCommand: CommandDef = {
     { name: 'method', type: 'string', description: 'ibp, crown, milp, bab, smt or auto', choices: VERIFY_METHODS, placeholder: 'NAME', default: 'auto' },
     { name: 'timeout', type: 'number', description: 'seconds per sample and model', placeholder: 'S', default: 60 },
     { name: 'semantics', type: 'string', description: 'the quantized model as deployed integer program or fake-quant model (default integer)', choices: ['integer', 'fake-quant'], placeholder: 'integer|fake-quant' },
-    { name: 'rounding', type: 'string', description: 'integer semantics: requantization rounding (default double)', choices: ['double', 'single', 'onnxruntime', 'half-away'], placeholder: 'MODE' },
+    { name: 'rounding', type: 'string', description: 'integer semantics: requantization rounding (default double)', choices: REQUANT_ROUNDINGS, placeholder: 'MODE' },
     { name: 'json', type: 'string', description: 'write both reports and the shares as JSON to FILE', placeholder: 'FILE' },
     { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
   ],

@@ -8,6 +8,7 @@
  * - `qrobust verify DIR --eps E [--n N] [--method ...] [--json FILE]`: local robustness of test samples of a
  *   model directory (quantized ones in their deployed integer semantics unless `--semantics fake-quant`).
  */
+import { REQUANT_ROUNDINGS } from '../../quant/integer/fixed-point.js';
 import type { CommandDef } from '../command.js';
 import { VERIFY_METHODS } from '../../verify/methods.js';
 
@@ -23,7 +24,7 @@ const OPTIONS: CommandDef['options'] = [
   { name: 'method', type: 'string', description: 'ibp, crown (bounds only), milp, bab (branch and bound, float nets), smt (complete) or auto', choices: VERIFY_METHODS, placeholder: 'NAME', default: 'auto' },
   { name: 'timeout', type: 'number', description: 'seconds per property or sample', placeholder: 'S', default: 60 },
   { name: 'semantics', type: 'string', description: 'quantized DIR: deployed integer program or simulated fake-quant model (default integer)', choices: ['integer', 'fake-quant'], placeholder: 'integer|fake-quant' },
-  { name: 'rounding', type: 'string', description: 'integer semantics: requantization rounding (default double, TFLite)', choices: ['double', 'single', 'onnxruntime', 'half-away'], placeholder: 'MODE' },
+  { name: 'rounding', type: 'string', description: 'integer semantics: requantization rounding (default double, TFLite)', choices: REQUANT_ROUNDINGS, placeholder: 'MODE' },
   { name: 'encoding', type: 'string', description: 'integer semantics, smt: requantization as a threshold table or as fixed-point arithmetic', choices: ['threshold', 'arithmetic'], placeholder: 'threshold|arithmetic' },
   { name: 'json', type: 'string', description: 'with DIR: write per-sample verdicts and the summary as JSON to FILE', placeholder: 'FILE' },
   { name: 'data-dir', type: 'string', description: 'folder holding the dataset files', placeholder: 'DIR' },
