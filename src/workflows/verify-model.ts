@@ -35,8 +35,10 @@ import { methodOptions, type VerifyMethod } from '../verify/methods.js';
 import { isEnsembleMeta } from '../defenses/ensemble-dir.js';
 import { readMetadata } from '../models/metadata.js';
 import { refuseInputMap } from '../defenses/input-map-guard.js';
+import { verifyEnsembleDir, type MemberVerdict } from './verify-ensemble.js';
 
-export type Semantics = 'float' | 'fake-quant' | 'integer';
+/** 'ensemble': each member in its own semantics, combined as `VerifyDirReport.ensemble` states. */
+export type Semantics = 'float' | 'fake-quant' | 'integer' | 'ensemble';
 
 export interface VerifyDirOptions {
   readonly dir: string;
@@ -58,6 +60,8 @@ export interface VerifyDirOptions {
   readonly encoding?: RequantEncoding;
   readonly dataDir?: string;
   readonly backend?: BackendName;
+  /** Attach each re-checked counterexample to its sample's verdict (not written to reports). */
+  readonly keepCounterexamples?: boolean;
   /** Called after each sample. */
   readonly onSample?: (s: SampleVerdict, done: number, total: number) => void;
 }
@@ -77,6 +81,10 @@ export interface SampleVerdict {
   readonly seconds: number;
   readonly reason?: string;
   readonly stages?: AutoResult['stages'];
+  /** Ensembles: what each member's verification said of the sample. */
+  readonly members?: readonly MemberVerdict[];
+  /** With `keepCounterexamples`: the re-checked counterexample of a falsified sample. */
+  readonly counterexample?: Float64Array;
 }
 
 export interface VerifyDirReport {
@@ -87,6 +95,8 @@ export interface VerifyDirReport {
   readonly method: VerifyMethod;
   readonly summary: { readonly verified: number; readonly falsified: number; readonly unknown: number; readonly seconds: number };
   readonly samples: readonly SampleVerdict[];
+  /** Ensembles: how the combination was judged and each member's semantics. */
+  readonly ensemble?: { readonly combine: string; readonly members: readonly string[]; readonly combination: string };
   readonly config: {
     readonly n: number;
     readonly seed: number;
@@ -133,9 +143,7 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
   await assertDirectory(o.dir);
   const dirMeta = await readMetadata(o.dir);
   refuseInputMap(dirMeta, o.dir, 'verify');
-  if (isEnsembleMeta(dirMeta)) {
-    throw new QrobustError('invalid_option', `${o.dir} is an ensemble: verify its members one by one (verifying an ensemble is not implemented yet)`);
-  }
+  if (isEnsembleMeta(dirMeta)) return verifyEnsembleDir(o, dirMeta, verifyModelDir);
   const probe = await loadClassifier(o.dir);
   const quantized = probe.quantized;
   const meta = probe.meta;
@@ -204,6 +212,7 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
           seconds: r.seconds,
           stages: r.stages,
           ...(r.reason ? { reason: r.reason } : {}),
+          ...(o.keepCounterexamples && r.verdict === 'sat' && r.counterexample ? { counterexample: Float64Array.from(r.counterexample.input) } : {}),
         };
       }
       samples.push(verdict);
