@@ -41,10 +41,14 @@ export const TUNABLE_OPTIONS: readonly TunableOption[] = [
 /** The values of tunable options, by key. */
 export type TunableValues = Partial<Record<AttackOptionName, number | boolean | LossName>>;
 
-/** `stepSize` → `step-size`; the negated booleans get their `no-` prefix. */
+/** The option's name on the command line: `stepSize` → `step-size`. */
+export function optionNameOf(t: TunableOption): string {
+  return t.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The flag a user types: the option's name, with `no-` in front for the booleans that are on by default. */
 export function flagOf(t: TunableOption): string {
-  const kebab = t.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  return t.negated ? `no-${kebab}` : kebab;
+  return t.negated ? `no-${optionNameOf(t)}` : optionNameOf(t);
 }
 
 export function tunableOption(key: string): TunableOption | undefined {

@@ -2,6 +2,7 @@
  * A small, typed argument parser: each command declares its positionals and options once; `parseArgs` is pure
  * (no process access) so tests call it directly. Errors are QrobustErrors naming the option and the problem.
  */
+import yargsParser from 'yargs-parser';
 import { QrobustError } from '../core/errors.js';
 
 export type OptionType = 'string' | 'number' | 'int' | 'boolean';
@@ -13,6 +14,12 @@ export interface OptionSpec {
   readonly placeholder?: string;
   readonly default?: string | number | boolean;
   readonly choices?: readonly string[];
+  /** A one-letter flag (`-o`); `help`, `verbose` and `out` have theirs in every command. */
+  readonly short?: string;
+  /** A switch that is on by default: help shows it as `--no-NAME`, which sets it to false. */
+  readonly negatable?: boolean;
+  /** A comma-separated list: the option may be repeated, and `--x a --x b` means `--x a,b`. */
+  readonly list?: boolean;
 }
 
 export interface PositionalSpec {
@@ -59,7 +66,19 @@ function convert(spec: OptionSpec, raw: string): string | number | boolean {
   }
 }
 
-/** Parses `argv` (without the command name) against the command's specs plus the global options. */
+/** Short flags that mean the same in every command that has the long option. */
+const CONVENTIONAL_SHORT: Readonly<Record<string, string>> = { help: 'h', verbose: 'v', out: 'o' };
+
+function shortOf(spec: OptionSpec): string | undefined {
+  return spec.short ?? CONVENTIONAL_SHORT[spec.name];
+}
+
+/**
+ * Parses `argv` (without the command name) against the command's specs plus the global options. Tokenizing is
+ * yargs-parser's (`--name value`, `--name=value`, `-o value`, grouped short flags `-hv`, `--no-name` for
+ * booleans, `--` ends the options); what the options mean (types, choices, defaults, repeats) is checked here
+ * against the specs, with errors that name the option.
+ */
 export function parseArgs(
   argv: readonly string[],
   specs: readonly OptionSpec[],
@@ -68,35 +87,50 @@ export function parseArgs(
 ): ParsedArgs {
   const all = [...GLOBAL_OPTIONS, ...specs];
   const byName = new Map(all.map((s) => [s.name, s]));
+  const aliases: Record<string, string> = {};
+  for (const s of all) {
+    const short = shortOf(s);
+    if (short && !byName.has(short)) aliases[s.name] = short;
+  }
+  const parsed = yargsParser([...argv], {
+    string: all.filter((s) => s.type !== 'boolean').map((s) => s.name),
+    boolean: all.filter((s) => s.type === 'boolean').map((s) => s.name),
+    alias: aliases,
+    configuration: {
+      'camel-case-expansion': false,
+      'dot-notation': false,
+      'duplicate-arguments-array': true,
+      'flatten-duplicate-arrays': true,
+      'greedy-arrays': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'boolean-negation': true,
+      'strip-aliased': true,
+      'populate--': true,
+    },
+  });
+  const shortNames = new Map(Object.entries(aliases).map(([long, short]) => [short, long]));
   const options: Record<string, string | number | boolean | undefined> = {};
-  const pos: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      pos.push(...argv.slice(i + 1));
-      break;
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key === '_' || key === '--') continue;
+    const spec = byName.get(key);
+    if (!spec) {
+      const flag = key.length === 1 && !shortNames.has(key) ? `-${key}` : `--${key}`;
+      throw new QrobustError('invalid_option', `${command}: unknown option ${flag} (see qrobust ${command} --help)`);
     }
-    if (!arg.startsWith('--') || arg === '--') {
-      pos.push(arg);
+    const values = (Array.isArray(value) ? value : [value]) as (string | boolean)[];
+    if (values.length > 1 && !spec.list) throw new QrobustError('invalid_option', `${command}: option --${key} given twice`);
+    if (spec.type === 'boolean') {
+      options[key] = values[0] as boolean;
       continue;
     }
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    const spec = byName.get(name);
-    if (!spec) throw new QrobustError('invalid_option', `${command}: unknown option --${name} (see qrobust ${command} --help)`);
-    if (name in options) throw new QrobustError('invalid_option', `${command}: option --${name} given twice`);
-    let raw: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
-    if (raw === undefined) {
-      if (spec.type === 'boolean') {
-        options[name] = true;
-        continue;
-      }
-      raw = argv[++i];
-      if (raw === undefined) throw new QrobustError('invalid_option', `${command}: option --${name} needs a value (${spec.placeholder ?? spec.type})`);
+    if (values.some((v) => v === '' || typeof v !== 'string')) {
+      throw new QrobustError('invalid_option', `${command}: option --${key} needs a value (${spec.placeholder ?? spec.type})`);
     }
-    options[name] = convert(spec, raw);
+    options[key] = convert(spec, values.join(','));
   }
   for (const spec of all) if (!(spec.name in options) && spec.default !== undefined) options[spec.name] = spec.default;
+  const pos = [...parsed._, ...((parsed['--'] as (string | number)[] | undefined) ?? [])].map(String);
   if (!options['help']) {
     const required = positionals.filter((p) => p.required).length;
     if (pos.length < required) {
@@ -119,9 +153,13 @@ export function formatHelp(command: string, summary: string, specs: readonly Opt
   }
   lines.push('Options:');
   for (const s of [...specs, ...GLOBAL_OPTIONS]) {
-    const flag = s.type === 'boolean' ? `--${s.name}` : `--${s.name} ${s.placeholder ?? s.type.toUpperCase()}`;
+    const short = shortOf(s);
+    const long = s.type === 'boolean' ? `--${s.negatable ? 'no-' : ''}${s.name}` : `--${s.name} ${s.placeholder ?? s.type.toUpperCase()}`;
+    const flag = short ? `-${short}, ${long}` : long;
     const def = s.default !== undefined ? ` (default ${s.default})` : '';
-    lines.push(`  ${flag.padEnd(24)} ${s.description}${def}`);
+    const list = s.list ? ' (a list; the option may be repeated)' : '';
+    lines.push(`  ${flag.padEnd(24)} ${s.description}${def}${list}`);
   }
+  lines.push('', 'A switch is turned off with --no-NAME (e.g. --no-early-stop where the default is on).');
   return lines.join('\n');
 }

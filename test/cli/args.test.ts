@@ -9,6 +9,9 @@ const specs: OptionSpec[] = [
   { name: 'out', type: 'string', description: 'output' },
   { name: 'split', type: 'string', description: 'split', choices: ['test', 'train'] },
   { name: 'dry', type: 'boolean', description: 'dry run' },
+  { name: 'eps', type: 'string', list: true, description: 'radii' },
+  { name: 'early-stop', type: 'boolean', negatable: true, description: 'keep going' },
+  { name: 'n', type: 'int', description: 'count', short: 'N' },
 ];
 const pos: PositionalSpec[] = [{ name: 'DIR', description: 'model directory', required: true }];
 
@@ -35,6 +38,26 @@ test('rejects unknown options, bad numbers, bad choices, repeats and missing val
   usageError(() => parseArgs(['m', '--out'], specs, pos, 'cmd'), /--out needs a value/);
 });
 
+test('short flags, grouped short switches, --no-NAME, repeated list options, negative values and --', () => {
+  const a = parseArgs(['-hv', 'm', '-o', 'dir', '-N', '3', '--no-early-stop', '--eps', '0.1', '--eps=0.2,0.3', '--lr', '-0.5', '--', '--not-an-option'], specs, pos, 'cmd');
+  assert.equal(a.options['help'], true);
+  assert.equal(a.options['verbose'], true);
+  assert.equal(a.options['out'], 'dir');
+  assert.equal(a.options['n'], 3);
+  assert.equal(a.options['early-stop'], false);
+  assert.equal(a.options['eps'], '0.1,0.2,0.3');
+  assert.equal(a.options['lr'], -0.5);
+  assert.deepEqual(a.positionals, ['m', '--not-an-option']);
+  assert.equal(parseArgs(['m', '--dry=false'], specs, pos, 'cmd').options['dry'], false);
+  assert.equal(parseArgs(['m'], specs, pos, 'cmd').options['early-stop'], undefined);
+  usageError(() => parseArgs(['m', '-x', '1'], specs, pos, 'cmd'), /unknown option -x/);
+  usageError(() => parseArgs(['m', '-o', 'a', '--out', 'b'], specs, pos, 'cmd'), /--out given twice/);
+  const h = formatHelp('cmd', 'does things', specs, pos);
+  assert.match(h, /-o, --out STRING/);
+  assert.match(h, /--no-early-stop\s+keep going/);
+  assert.match(h, /--eps STRING\s+radii \(a list; the option may be repeated\)/);
+});
+
 test('checks positional arguments', () => {
   usageError(() => parseArgs([], specs, pos, 'cmd'), /missing DIR/);
   usageError(() => parseArgs(['a', 'b'], specs, pos, 'cmd'), /unexpected argument 'b'/);
@@ -43,7 +66,7 @@ test('checks positional arguments', () => {
 
 test('help lists every option with its default', () => {
   const h = formatHelp('cmd', 'does things', specs, pos);
-  for (const s of specs) assert.match(h, new RegExp(`--${s.name}`));
+  for (const s of specs) assert.match(h, new RegExp(`--${s.negatable ? "no-" : ""}${s.name}`));
   assert.match(h, /--epochs INT\s+epochs \(default 5\)/);
   assert.match(h, /--backend/);
 });

@@ -8,7 +8,7 @@ import { QrobustError } from '../../core/errors.js';
 import { attackModelDir, type AttackDirReport, type AttackDirRow } from '../../workflows/attack-model.js';
 import type { TargetMode } from '../../attacks/target-modes.js';
 import type { LossName, Norm } from '../../attacks/types.js';
-import { flagOf, TUNABLE_OPTIONS, type TunableValues } from '../../attacks/tunable-options.js';
+import { optionNameOf, TUNABLE_OPTIONS, type TunableValues } from '../../attacks/tunable-options.js';
 
 function pct(v: number): string {
   return `${(v * 100).toFixed(2)}%`.padStart(8);
@@ -66,9 +66,10 @@ function describe(report: AttackDirReport): string {
 export function tunableValues(args: ParsedArgs): TunableValues {
   const values: TunableValues = {};
   for (const t of TUNABLE_OPTIONS) {
-    const flag = flagOf(t);
+    const flag = optionNameOf(t);
     if (t.type === 'boolean') {
-      if (args.options[flag] !== undefined) values[t.key] = t.negated ? !optBool(args, flag) : optBool(args, flag);
+      // A negated option (on by default) arrives as false from --no-<name>.
+      if (args.options[flag] !== undefined) values[t.key] = optBool(args, flag);
     } else if (t.type === 'loss') {
       const v = optString(args, flag);
       if (v !== undefined) values[t.key] = v as LossName;

@@ -1,12 +1,12 @@
 /** `qrobust datasets`: each dataset, split and file variant, whether its files are present and verified. */
 import { writeFile } from 'node:fs/promises';
-import { type CliIO, optBool, optString, EXIT_OK } from '../command.js';
+import { type CliIO, optString, EXIT_OK } from '../command.js';
 import type { ParsedArgs } from '../args.js';
 import { datasetStatus } from '../../data/index.js';
 
 export async function run(args: ParsedArgs, io: CliIO): Promise<number> {
   const dataDir = optString(args, 'data-dir');
-  const status = await datasetStatus({ ...(dataDir ? { dataDir } : {}), verify: !optBool(args, 'no-verify') });
+  const status = await datasetStatus({ ...(dataDir ? { dataDir } : {}), verify: args.options['verify'] !== false });
   const json = optString(args, 'json');
   if (json) await writeFile(json, JSON.stringify(status, null, 2) + '\n');
   const lines: string[] = [];

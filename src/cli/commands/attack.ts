@@ -1,7 +1,7 @@
 /** `qrobust attack`: robust accuracy of a model directory under one attack over a list of ε. */
 import { ATTACK_NAMES } from '../../attacks/attack-names.js';
 import { TARGET_MODES } from '../../attacks/target-modes.js';
-import { flagOf, TUNABLE_OPTIONS } from '../../attacks/tunable-options.js';
+import { optionNameOf, TUNABLE_OPTIONS } from '../../attacks/tunable-options.js';
 import { LOSSES } from '../../attacks/types.js';
 import type { CommandDef } from '../command.js';
 
@@ -13,10 +13,11 @@ export const attackCommand: CommandDef = {
     { name: 'attack', type: 'string', description: `attack: ${ATTACK_NAMES.join(', ')}`, choices: ATTACK_NAMES, placeholder: 'NAME' },
     { name: 'adaptive', type: 'boolean', description: 'adaptive evaluation instead of one attack: AutoAttack, PGD with STE and exact gradients, EOT, transfer from the parent, Square on the integer path; per-sample worst case and the masking flag' },
     { name: 'norm', type: 'string', description: "threat model (default: the attack's own: linf; l2 for cw-l2, deepfool, hopskipjump)", choices: ['linf', 'l2'], placeholder: 'linf|l2' },
-    { name: 'eps', type: 'string', description: 'comma-separated ε list in pixel units', placeholder: 'E1,E2,...', default: '0.05,0.1,0.2,0.3' },
+    { name: 'eps', type: 'string', list: true, description: 'comma-separated ε list in pixel units', placeholder: 'E1,E2,...', default: '0.05,0.1,0.2,0.3' },
     ...TUNABLE_OPTIONS.map((t) => ({
-      name: flagOf(t),
+      name: optionNameOf(t),
       type: t.type === 'loss' ? ('string' as const) : t.type,
+      ...(t.negated ? { negatable: true } : {}),
       description: t.doc,
       ...(t.type === 'loss' ? { choices: LOSSES, placeholder: LOSSES.join('|') } : {}),
     })),

@@ -7,7 +7,7 @@ export const datasetsCommand: CommandDef = {
   positionals: [],
   options: [
     { name: 'data-dir', type: 'string', description: 'also search this folder first', placeholder: 'DIR' },
-    { name: 'no-verify', type: 'boolean', description: 'only check presence, skip checksums' },
+    { name: 'verify', type: 'boolean', negatable: true, description: 'only check presence, skip checksums' },
     { name: 'json', type: 'string', description: 'write the full status as JSON to FILE', placeholder: 'FILE' },
   ],
   action: () => import('../actions/datasets.js'),

@@ -13,7 +13,7 @@ export const quantizeCommand: CommandDef = {
   positionals: [{ name: 'DIR', description: 'full-precision model directory (written by train); leave out with --from-scratch', required: false }],
   options: [
     { name: 'out', type: 'string', description: 'output directory (several widths: one subdirectory per variant, named by its label)', placeholder: 'QDIR' },
-    { name: 'bits', type: 'string', description: 'weight widths, e.g. 8 or 8,4,2,1 (1 = binary) or float16 (default 8)', placeholder: 'LIST' },
+    { name: 'bits', type: 'string', list: true, description: 'weight widths, e.g. 8 or 8,4,2,1 (1 = binary) or float16 (default 8)', placeholder: 'LIST' },
     { name: 'weights', type: 'string', description: 'weight quantizer', choices: ['uniform', 'binary', 'ternary', 'dorefa'], default: 'uniform' },
     { name: 'scheme', type: 'string', description: 'weight grid', choices: ['symmetric', 'affine'], default: 'symmetric' },
     { name: 'granularity', type: 'string', description: 'weight scales per tensor or per output channel (default per-tensor; binary: per-channel)', choices: ['per-tensor', 'per-channel'] },

@@ -19,7 +19,7 @@ const OPTIONS: CommandDef['options'] = [
   { name: 'eps', type: 'string', description: 'with DIR: L∞ radius in pixel units (a number or a fraction such as 2/255)', placeholder: 'E' },
   { name: 'norm', type: 'string', description: 'threat model (L∞ only)', choices: ['linf'], placeholder: 'linf', default: 'linf' },
   { name: 'n', type: 'int', description: 'with DIR: verify a seeded subset of N test images (all of them are counted)', default: 100 },
-  { name: 'indices', type: 'string', description: 'with DIR: verify these test-set indices instead of a subset, e.g. 0-99 or 3,17,40-49', placeholder: 'A-B' },
+  { name: 'indices', type: 'string', list: true, description: 'with DIR: verify these test-set indices instead of a subset, e.g. 0-99 or 3,17,40-49', placeholder: 'A-B' },
   { name: 'seed', type: 'int', description: 'seed for the subset and the attack stage', default: 0 },
   { name: 'method', type: 'string', description: 'ibp, crown (bounds only), milp, bab (branch and bound, float nets), smt (complete) or auto', choices: VERIFY_METHODS, placeholder: 'NAME', default: 'auto' },
   { name: 'timeout', type: 'number', description: 'seconds per property or sample', placeholder: 'S', default: 60 },
