@@ -52,7 +52,11 @@ test('reading stops after the wanted members: a GNU tar archive cut right after 
   const long = FILES.get(LONG)!;
   const cut = archive.subarray(0, Math.ceil((archive.indexOf(long) + long.length) / 512) * 512);
   const wantLong = (e: TarEntry): boolean => e.name === LONG;
-  await assert.rejects(readTar(chunks(cut, 512), 'cut.tar', wantLong, () => undefined), /cut\.tar: unexpected end of the tar archive/);
+  // Cut inside the wanted member's data: a truncated archive, named in the error.
+  const inside = archive.subarray(0, archive.indexOf(long) + 300);
+  await assert.rejects(readTar(chunks(inside, 512), 'inside.tar', wantLong, () => undefined), /inside\.tar: unexpected end of the tar archive \(truncated\?\)/);
+  // Bytes that are no tar header at all.
+  await assert.rejects(readTar(chunks(Buffer.alloc(1024, 7), 512), 'junk.tar', wantLong, () => undefined), /junk\.tar: not a tar archive, or a damaged tar header/);
   const got: string[] = [];
   await readTar(chunks(cut, 512), 'cut.tar', wantLong, (e, data) => void got.push(`${e.name} ${data.length}`), 1);
   assert.deepEqual(got, [`${LONG} 700`]);
