@@ -2,7 +2,8 @@
  * Where dataset files are looked for, in this order:
  * 1. `dataDir` (the CLI's `--data-dir`),
  * 2. the environment variable QROBUST_DATA_DIR,
- * 3. the user cache, `$XDG_CACHE_HOME/qrobust` or `~/.cache/qrobust` (downloads go here),
+ * 3. the user cache (downloads go here): on Linux and other Unix `$XDG_CACHE_HOME/qrobust` or `~/.cache/qrobust`,
+ *    on macOS `~/Library/Caches/qrobust`, on Windows `%LOCALAPPDATA%\qrobust\Cache` (env-paths' conventions),
  * 4. a sibling mirror: a folder `shared/datasets` next to the checkout that holds this package (or next to any
  *    folder above it), as teams keep one shared copy beside their working trees.
  * In each of these folders a dataset's files are in the subfolder named after it: `<folder>/<dataset>/<file>`
@@ -10,6 +11,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
+import envPaths from 'env-paths';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DatasetSpec } from './registry.js';
@@ -34,8 +36,13 @@ export interface LocateOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** The user cache folder: `$XDG_CACHE_HOME/qrobust`, else `~/.cache/qrobust`. */
-export function defaultCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+/**
+ * The user cache folder of the platform, as env-paths names it (macOS and Windows); on Linux and other Unix the
+ * same XDG rule env-paths follows (`$XDG_CACHE_HOME/qrobust`, else `~/.cache/qrobust`), read from `env` so that
+ * callers and tests can pass their own environment.
+ */
+export function defaultCacheDir(env: Readonly<Record<string, string | undefined>> = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'darwin' || platform === 'win32') return envPaths('qrobust', { suffix: '' }).cache;
   const xdg = env['XDG_CACHE_HOME'];
   return xdg && xdg.trim() !== '' ? join(resolve(xdg), 'qrobust') : join(homedir(), '.cache', 'qrobust');
 }

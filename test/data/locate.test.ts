@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import envPaths from 'env-paths';
 import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -20,6 +21,8 @@ test('search order: --data-dir, QROBUST_DATA_DIR, the user cache, the sibling mi
   );
   assert.equal(defaultCacheDir({}), join(homedir(), '.cache', 'qrobust'));
   assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/xdg' }), '/xdg/qrobust');
+  // The same folder env-paths gives for this platform and environment.
+  assert.equal(defaultCacheDir(process.env), envPaths('qrobust', { suffix: '' }).cache);
   // The same folder twice is searched once.
   assert.equal(searchLocations({ dataDir: '/x', cacheDir: '/x', env: {}, mirrorDir: false }).length, 1);
 });
