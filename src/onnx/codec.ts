@@ -1,68 +1,22 @@
 /**
- * ONNX model files ↔ `OnnxModel` values, with protobufjs on the hand-written descriptor of `schema.ts`.
+ * ONNX model files ↔ `OnnxModel` values, with protobufjs on the descriptor generated from ONNX's `onnx.proto`
+ * (`onnx-proto.generated.ts`, whose message interfaces type the decoded values here).
  * Reading keeps what qrobust understands (see `model.ts`); writing produces a file ONNX Runtime loads, with every
  * tensor in `raw_data`.
  */
 import { QrobustError } from '../core/errors.js';
 import { AttributeType } from './schema.js';
 import { onnxType } from './schema.js';
+import type {
+  AttributeProto as PbAttribute,
+  GraphProto as PbGraph,
+  ModelProto as PbModel,
+  NodeProto as PbNode,
+  TensorProto as PbTensor,
+  ValueInfoProto as PbValueInfo,
+} from './onnx-proto.generated.js';
 import type { OnnxAttribute, OnnxDim, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './model.js';
-import { decodeTensorValues, encodeTensorValues, int64ToNumber, type TensorPayload } from './tensor.js';
-
-// Decoded protobufjs messages, as far as this module reads them.
-interface PbTensor extends TensorPayload {
-  name?: string;
-  dataType?: number;
-  dims?: unknown[];
-  dataLocation?: number;
-}
-interface PbAttribute {
-  name?: string;
-  type?: number;
-  f?: number;
-  i?: unknown;
-  s?: Uint8Array;
-  t?: PbTensor;
-  g?: PbGraph;
-  floats?: number[];
-  ints?: unknown[];
-  strings?: Uint8Array[];
-}
-interface PbNode {
-  name?: string;
-  opType?: string;
-  domain?: string;
-  input?: string[];
-  output?: string[];
-  attribute?: PbAttribute[];
-}
-interface PbDim {
-  dimValue?: unknown;
-  dimParam?: string;
-}
-interface PbValueInfo {
-  name?: string;
-  type?: { tensorType?: { elemType?: number; shape?: { dim?: PbDim[] } } };
-}
-interface PbGraph {
-  name?: string;
-  node?: PbNode[];
-  initializer?: PbTensor[];
-  input?: PbValueInfo[];
-  output?: PbValueInfo[];
-  valueInfo?: PbValueInfo[];
-}
-interface PbModel {
-  irVersion?: unknown;
-  opsetImport?: { domain?: string; version?: unknown }[];
-  producerName?: string;
-  producerVersion?: string;
-  domain?: string;
-  modelVersion?: unknown;
-  docString?: string;
-  graph?: PbGraph;
-  metadataProps?: { key?: string; value?: string }[];
-}
+import { decodeTensorValues, encodeTensorValues, int64ToNumber } from './tensor.js';
 
 const utf8 = new TextDecoder();
 const utf8Encode = new TextEncoder();
