@@ -112,7 +112,7 @@ export interface VerifySample {
 
 export interface VerifyResult {
   /** What was verified: the float model, the fake-quant model or the deployed integer program. */
-  readonly semantics: 'float' | 'fake-quant' | 'integer' | 'ensemble';
+  readonly semantics: 'float' | 'fake-quant' | 'integer' | 'ensemble' | 'dynamic-range';
   readonly verified: number;
   readonly falsified: number;
   readonly unknown: number;

@@ -23,7 +23,7 @@ import { crownBounds, crownSpecLowerBounds, type CrownOptions } from './crown.js
 import { confirmCounterexample, type ModelCheck } from './counterexample.js';
 import { intervalBounds } from './ibp.js';
 import { attackIR } from './ir-attack.js';
-import type { NetworkIR } from './ir.js';
+import { stepWithoutCompleteMethod, type NetworkIR } from './ir.js';
 import { attackInteger } from './integer/attack.js';
 import type { IntegerVerificationCase } from './integer/integer-case.js';
 import { integerCrownBounds } from './integer/crown-bounds.js';
@@ -145,9 +145,10 @@ const FLOAT_STAGES: readonly Stage<FloatContext>[] = [
     name: 'before-complete',
     run: (c, clock) => {
       if (c.o.complete === 'none') return { note: null, result: { verdict: 'unknown', method: 'auto', reason: 'no complete method run' } };
-      const smooth = c.ir.steps.find((st) => st.kind === 'smooth');
-      if (smooth && c.o.complete === undefined) {
-        return { note: null, result: { verdict: 'unknown', method: 'auto', reason: `no complete method for ${smooth.kind === 'smooth' ? smooth.fn : 'smooth'} steps (bounds and the attack only)` } };
+      const open = stepWithoutCompleteMethod(c.ir);
+      if (open && c.o.complete === undefined) {
+        const what = open.kind === 'smooth' ? `${open.fn} steps` : 'run-time input quantizers';
+        return { note: null, result: { verdict: 'unknown', method: 'auto', reason: `no complete method for ${what} (bounds and the attack only)` } };
       }
       if (clock.remaining() <= 0) return { note: null, result: { verdict: 'timeout', method: 'auto', reason: 'time limit reached before the complete method' } };
       return { note: null };

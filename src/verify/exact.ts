@@ -135,6 +135,8 @@ function applyExact(step: IRStep, x: DyadicVector): DyadicVector {
       return quantize(step, x);
     case 'smooth':
       throw new QrobustError('unsupported_layer', `step '${step.name}' (${step.fn}): exact dyadic arithmetic holds piecewise-linear networks only`);
+    case 'dynamicQuantize':
+      throw new QrobustError('unsupported_layer', `step '${step.name}' (a run-time input quantizer): exact dyadic arithmetic holds piecewise-linear networks only`);
   }
 }
 

@@ -11,6 +11,10 @@
  *   int32 grid when it has one); a fused ReLU becomes a `relu` step, the activation quantizer a `quantize` step;
  * - `maxPool`: groups of NHWC indices; `flatten`: nothing (NHWC flattening keeps the order); `relu`: relu.
  *
+ * A dynamic-range import (TFLite hybrid, ONNX Runtime dynamic quantization) gets the run-time input quantizer
+ * of each recorded layer as a `dynamicQuantize` step in front of the layer, so its IR computes what the
+ * deployed hybrid network computes (up to float32 rounding).
+ *
  * Consecutive linear steps (normalize and the first convolution, say, when the input is not quantized) are
  * folded into one affine step by `IrBuilder`. The IR evaluates in float64, the model in float32: outputs agree
  * to float32 rounding, except that a value lying within that rounding of a quantizer's threshold may round to
@@ -30,6 +34,8 @@ import { IrBuilder } from './bounds/ir-builder.js';
 import { denseMatrix } from './bounds/matrix.js';
 import { irFromModelGraph } from './from-graph.js';
 import type { NetworkIR } from './ir.js';
+import type { DynamicRangeLayer } from '../import/types.js';
+import { layersByStep, sourceQuantizationOf } from '../quant/hybrid/record.js';
 
 /**
  * Builds the IR of a model directory: the float model for a plain directory, the fake-quant model for a
@@ -45,8 +51,21 @@ export async function irFromModelDir(dir: string): Promise<NetworkIR> {
     const qm = await loadQuantizedModel(dir);
     return irFromPreparedGraph(prepareGraph(qm.graph, qm.plan), dir);
   }
+  const source = sourceQuantizationOf(meta, dir);
   const loaded = await loadModel(dir);
   try {
+    if (source?.kind === 'dynamic-range') {
+      // The deployed hybrid network: its float graph holds the dequantized weights; each recorded layer's input
+      // goes through the runtime's input quantizer first.
+      const asymmetric = source.layers.find((l) => l.inputQuantization === 'asymmetric');
+      if (asymmetric) {
+        // TFLite's asymmetric hybrid kernel subtracts the zero-point correction in float32 and truncates: an
+        // error the IR's float32 margins do not cover.
+        throw new QrobustError('not_integer_executable', `${dir}: layer '${asymmetric.node}' quantizes its input asymmetrically at run time (TFLite's asymmetric_quantize_inputs), which the verifier does not bound yet`);
+      }
+      const graph = graphFromModel(loaded.model);
+      return irFromPreparedGraph(prepareGraph(graph, null), dir, layersByStep(graph, source.layers));
+    }
     let graph: LayerGraph;
     try {
       graph = graphFromModel(loaded.model);
@@ -63,13 +82,15 @@ export async function irFromModelDir(dir: string): Promise<NetworkIR> {
 }
 
 /** The IR of a prepared layer graph (a float graph when it was prepared with no plan). */
-export function irFromPreparedGraph(prepared: PreparedGraph, source: string): NetworkIR {
+export function irFromPreparedGraph(prepared: PreparedGraph, source: string, dynamicInputs?: ReadonlyMap<number, DynamicRangeLayer>): NetworkIR {
   const graph = prepared.graph;
   const [h, w, c] = graph.inputShape;
   const b = new IrBuilder(h * w * c, source);
   if (prepared.inputAfter === -1 && prepared.input) addQuantizer(b, prepared.input, c, 'input quantizer');
   prepared.steps.forEach((ps, i) => {
     const s = ps.step;
+    const dynamic = dynamicInputs?.get(i);
+    if (dynamic) b.dynamicQuantize(dynamic.inputQuantization, `${s.name}/input quantizer`);
     switch (s.kind) {
       case 'normalize': {
         const size = b.currentSize;

@@ -16,6 +16,7 @@ import type { Box, Interval, NetworkBounds } from './property.js';
 import { affineInterval } from './bounds/affine.js';
 import { quantizeInterval } from './bounds/quantize.js';
 import { smoothInterval } from './bounds/smooth.js';
+import { dynamicQuantizeInterval } from './bounds/dynamic-quantize.js';
 
 /**
  * Checks that a box fits the network: the right size, finite, lower ≤ upper.
@@ -61,6 +62,8 @@ export function intervalStep(step: IRStep, x: Interval): Interval {
     }
     case 'smooth':
       return smoothInterval(step, x);
+    case 'dynamicQuantize':
+      return dynamicQuantizeInterval(step, x);
   }
 }
 

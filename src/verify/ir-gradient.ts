@@ -60,6 +60,9 @@ function backStep(step: IRStep, input: Float64Array, g: Float64Array): Float64Ar
       }
       return out;
     }
+    case 'dynamicQuantize':
+      // Straight through: the quantizer is the identity up to half a code.
+      return g;
     case 'smooth':
       return g.map((v, i) => (i >= step.from && i < step.to ? v * smoothDerivative(step.fn, input[i]!) : v));
   }

@@ -16,6 +16,7 @@
  */
 import { QrobustError } from '../core/errors.js';
 import { roundHalfAway } from '../quant/rounding.js';
+import { dynamicallyQuantized } from '../quant/hybrid/input-quantizer.js';
 
 export interface DenseMatrix {
   readonly format: 'dense';
@@ -96,7 +97,31 @@ export interface SmoothStep {
 
 export type SmoothFunction = 'sigmoid' | 'tanh';
 
-export type IRStep = AffineStep | ReluStep | MaxPoolStep | QuantizeStep | SmoothStep;
+/**
+ * The run-time input quantizer of a dynamic-range (hybrid) layer: the whole vector is quantized to 8 bits with
+ * a scale taken from its own range, then the layer multiplies the codes by the dequantized weights, which is
+ * the same as multiplying the dequantized vector codes · scale (`quant/hybrid/input-quantizer.ts`):
+ * - `symmetric` (TFLite's default): scale = max|x| / 127, codes in [−127, 127];
+ * - `asymmetric` (TFLite's `asymmetric_quantize_inputs`): [min(0, min x), max(0, max x)] onto [−128, 127];
+ * - `dynamic-quantize-linear` (ONNX Runtime's DynamicQuantizeLinear): the same range onto [0, 255].
+ * The step's output depends on every element at once (the scale), so bounds treat it as the identity plus a
+ * bounded error (`bounds/dynamic-quantize.ts`); complete methods refuse it.
+ */
+export interface DynamicQuantizeStep {
+  readonly kind: 'dynamicQuantize';
+  readonly name: string;
+  readonly size: number;
+  readonly scheme: DynamicQuantizeScheme;
+}
+
+export type DynamicQuantizeScheme = 'symmetric' | 'asymmetric' | 'dynamic-quantize-linear';
+
+export type IRStep = AffineStep | ReluStep | MaxPoolStep | QuantizeStep | SmoothStep | DynamicQuantizeStep;
+
+/** Steps that only bounds and attacks handle: no complete method encodes them exactly. */
+export function stepWithoutCompleteMethod(ir: NetworkIR): SmoothStep | DynamicQuantizeStep | undefined {
+  return ir.steps.find((s): s is SmoothStep | DynamicQuantizeStep => s.kind === 'smooth' || s.kind === 'dynamicQuantize');
+}
 
 /** sigmoid or tanh of one value, in float64. */
 export function smoothValue(fn: SmoothFunction, x: number): number {
@@ -120,11 +145,11 @@ export interface NetworkIR {
 }
 
 export function stepInSize(step: IRStep): number {
-  return step.kind === 'relu' || step.kind === 'quantize' || step.kind === 'smooth' ? step.size : step.inSize;
+  return step.kind === 'affine' || step.kind === 'maxpool' ? step.inSize : step.size;
 }
 
 export function stepOutSize(step: IRStep): number {
-  return step.kind === 'relu' || step.kind === 'quantize' || step.kind === 'smooth' ? step.size : step.outSize;
+  return step.kind === 'affine' || step.kind === 'maxpool' ? step.outSize : step.size;
 }
 
 /** Checks that consecutive steps agree on sizes; throws a QrobustError naming the first mismatch. */
@@ -193,6 +218,8 @@ export function applyStep(step: IRStep, x: Float64Array): Float64Array {
     }
     case 'smooth':
       return x.map((v, i) => (i >= step.from && i < step.to ? smoothValue(step.fn, v) : v));
+    case 'dynamicQuantize':
+      return dynamicallyQuantized(step.scheme, x);
   }
 }
 

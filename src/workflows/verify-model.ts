@@ -37,8 +37,12 @@ import { readMetadata } from '../models/metadata.js';
 import { refuseInputMap } from '../defenses/input-map-guard.js';
 import { verifyEnsembleDir, type MemberVerdict } from './verify-ensemble.js';
 
-/** 'ensemble': each member in its own semantics, combined as `VerifyDirReport.ensemble` states. */
-export type Semantics = 'float' | 'fake-quant' | 'integer' | 'ensemble';
+/**
+ * 'ensemble': each member in its own semantics, combined as `VerifyDirReport.ensemble` states;
+ * 'dynamic-range': a hybrid import as deployed (run-time input quantizers, float32 kernels): bounds and the
+ * attack only, no complete method.
+ */
+export type Semantics = 'float' | 'fake-quant' | 'integer' | 'ensemble' | 'dynamic-range';
 
 export interface VerifyDirOptions {
   readonly dir: string;
@@ -152,20 +156,21 @@ export async function verifyModelDir(o: VerifyDirOptions): Promise<VerifyDirRepo
     throw new QrobustError('invalid_option', `${o.dir} is a full-precision model; --semantics applies to quantized models only`);
   }
   const sourceQuantization = sourceQuantizationOf(meta, o.dir);
-  if (sourceQuantization?.kind === 'dynamic-range') {
-    // Neither the integer program nor the fake-quant IR can hold a quantizer whose grid depends on the input.
-    probe.classifier.dispose();
-    throw new QrobustError('not_integer_executable', `${o.dir}: dynamic-range quantization (inputs quantized at run time with their own range) cannot be verified yet; verify the float model it was quantized from`);
-  }
+  const dynamicRange = sourceQuantization?.kind === 'dynamic-range';
   if (sourceQuantization && o.semantics === 'fake-quant') {
     // The directory's IR is its float graph: it holds none of the source's quantizers.
     probe.classifier.dispose();
     throw new QrobustError('invalid_option', `${o.dir}: an imported integer network verifies in its integer semantics only (leave out --semantics fake-quant)`);
   }
-  const semantics: Semantics = quantized ? (o.semantics ?? 'integer') : 'float';
-  const classifier: Classifier = probe.classifier;
+  const semantics: Semantics = dynamicRange ? 'dynamic-range' : quantized ? (o.semantics ?? 'integer') : 'float';
+  let classifier: Classifier = probe.classifier;
   let program: IntegerProgram | null = null;
-  if (semantics === 'integer') {
+  if (dynamicRange) {
+    // The deployed hybrid network: the IR has its run-time input quantizers; counterexamples re-run on the
+    // deployed kernels.
+    probe.classifier.dispose();
+    classifier = (await loadClassifier(o.dir, { integer: true })).classifier;
+  } else if (semantics === 'integer') {
     const int = await loadClassifier(o.dir, { integer: true, ...(o.rounding ? { rounding: o.rounding } : {}) });
     program = (int.classifier as unknown as { program: IntegerProgram }).program;
     int.classifier.dispose();

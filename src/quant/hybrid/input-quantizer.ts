@@ -96,3 +96,22 @@ export function quantizeDynamicLinear(x: Float32Array, out: Int16Array): Asymmet
   }
   return { scale, zeroPoint };
 }
+
+/**
+ * The vector a hybrid layer effectively multiplies by its dequantized weights: `x` (rounded to float32, as the
+ * runtime receives it) quantized by the scheme and dequantized again, (code − zero point) · scale, in float64.
+ */
+export function dynamicallyQuantized(scheme: 'symmetric' | 'asymmetric' | 'dynamic-quantize-linear', x: ArrayLike<number>): Float64Array {
+  const x32 = Float32Array.from(x);
+  const codes = new Int16Array(x32.length);
+  let scale: number;
+  let zeroPoint = 0;
+  if (scheme === 'symmetric') {
+    scale = quantizeRowSymmetric(x32, codes);
+  } else {
+    const row = scheme === 'asymmetric' ? quantizeRowAsymmetric(x32, codes) : quantizeDynamicLinear(x32, codes);
+    scale = row.scale;
+    zeroPoint = row.zeroPoint;
+  }
+  return Float64Array.from(codes, (q) => (q - zeroPoint) * scale);
+}

@@ -23,7 +23,7 @@ import { QrobustError } from '../../core/errors.js';
 import type { SlopeState } from '../bounds/alpha.js';
 import { crownSpecAnalysis, type CrownOptions, type SpecAnalysis } from '../crown.js';
 import { checkCounterexample, confirmCounterexample, type ModelCheck } from '../counterexample.js';
-import type { NetworkIR } from '../ir.js';
+import { stepWithoutCompleteMethod, type NetworkIR } from '../ir.js';
 import { verifyCaseMilp } from '../milp/verify-milp.js';
 import { boundExcludes, type LinearConstraint, type VerificationCase, type VerificationResult } from '../property.js';
 import { chooseBranch } from './branch.js';
@@ -95,8 +95,11 @@ function selectRows(state: SlopeState, from: readonly number[], to: readonly num
 
 /** Decides one case of a float IR by branch and bound (see the module comment). */
 export async function verifyCaseBab(ir: NetworkIR, vcase: VerificationCase, o: BabOptions = {}): Promise<BabResult> {
-  const smooth = ir.steps.find((s) => s.kind === 'smooth');
-  if (smooth) throw new QrobustError('unsupported_layer', `${ir.source}: step '${smooth.name}' is a sigmoid/tanh; branch and bound splits ReLUs of piecewise-linear networks only`);
+  const open = stepWithoutCompleteMethod(ir);
+  if (open) {
+    const what = open.kind === 'smooth' ? 'a sigmoid/tanh' : 'a run-time input quantizer';
+    throw new QrobustError('unsupported_layer', `${ir.source}: step '${open.name}' is ${what}; branch and bound splits ReLUs of piecewise-linear networks only`);
+  }
   const t0 = performance.now();
   const deadline = t0 + (o.timeLimit ?? 60) * 1000;
   const disjuncts = vcase.unsafe.disjuncts;

@@ -15,7 +15,7 @@
  * and in a column; a second such matrix is therefore not folded in but starts a new step.
  */
 import { QrobustError } from '../../core/errors.js';
-import { matVec, validateIR, type IRStep, type Matrix, type NetworkIR, type SmoothFunction } from '../ir.js';
+import { matVec, validateIR, type DynamicQuantizeScheme, type IRStep, type Matrix, type NetworkIR, type SmoothFunction } from '../ir.js';
 import { densified, diagonalMatrix, matMul, scaleMatrix } from './matrix.js';
 
 /** Two matrices are multiplied into one when the product has at most this many entries (else kept as two steps). */
@@ -135,6 +135,12 @@ export class IrBuilder {
     this.flush();
     if (scale.length !== 1 && scale.length !== this.size) throw new QrobustError('shape_mismatch', `${this.source}: quantizer '${name}' has ${scale.length} scales for ${this.size} values`);
     this.steps.push({ kind: 'quantize', name, size: this.size, scale, zeroPoint, qmin, qmax });
+  }
+
+  /** The run-time input quantizer of a hybrid layer, on the whole current vector. */
+  dynamicQuantize(scheme: DynamicQuantizeScheme, name: string): void {
+    this.flush();
+    this.steps.push({ kind: 'dynamicQuantize', name, size: this.size, scheme });
   }
 
   /** sigmoid or tanh on the elements [from, to) of the current vector. */

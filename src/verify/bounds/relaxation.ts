@@ -12,7 +12,8 @@
  *
  * `absMax` is max(|l|, |u|) of the step's input, which the rounding analysis of `backward.ts` needs.
  */
-import type { IRStep, MaxPoolStep, QuantizeStep, ReluStep } from '../ir.js';
+import type { DynamicQuantizeStep, IRStep, MaxPoolStep, QuantizeStep, ReluStep } from '../ir.js';
+import { dynamicQuantizeError } from './dynamic-quantize.js';
 import type { Interval } from '../property.js';
 import { quantizeRelaxation } from './quantize.js';
 import { smoothRelaxation, type SmoothRelaxation } from './smooth.js';
@@ -134,5 +135,19 @@ export function relaxStep(step: IRStep, x: Interval): Relaxation | null {
       return quantizeStepRelaxation(step, x);
     case 'smooth':
       return smoothRelaxation(step, x);
+    case 'dynamicQuantize':
+      return dynamicQuantizeStepRelaxation(step, x);
   }
+}
+
+/** The band y = x ± δ of a dynamic input quantizer (`dynamic-quantize.ts`). */
+export function dynamicQuantizeStepRelaxation(step: DynamicQuantizeStep, x: Interval): QuantizeRelaxation {
+  const d = dynamicQuantizeError(step, x);
+  return {
+    kind: 'quantize',
+    slope: new Float64Array(step.size).fill(1),
+    lowerIntercept: new Float64Array(step.size).fill(-d),
+    upperIntercept: new Float64Array(step.size).fill(d),
+    absMax: absMaxOf(x),
+  };
 }

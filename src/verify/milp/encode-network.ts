@@ -189,6 +189,8 @@ function encodeStep(b: MilpBuilder, step: IRStep, x: LinExpr[], pre: Interval, p
       return x.map((e, j) => encodeQuantize(b, step, j, e, pre));
     case 'smooth':
       throw new QrobustError('unsupported_layer', `step '${step.name}' (${step.fn}): MILP encodes piecewise-linear networks only; sigmoid and tanh get bounds, not a complete answer`);
+    case 'dynamicQuantize':
+      throw new QrobustError('unsupported_layer', `step '${step.name}': a run-time input quantizer (its scale depends on the whole input) gets bounds, not a MILP encoding`);
   }
 }
 

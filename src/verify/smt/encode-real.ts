@@ -168,6 +168,8 @@ function encodeStep(
     }
     case 'smooth':
       throw new QrobustError('unsupported_layer', `step '${step.name}' (${step.fn}): the real-arithmetic SMT encoding holds piecewise-linear networks only`);
+    case 'dynamicQuantize':
+      throw new QrobustError('unsupported_layer', `step '${step.name}': a run-time input quantizer gets bounds, not an SMT encoding`);
   }
   return { outputs, unstable };
 }
