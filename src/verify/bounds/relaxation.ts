@@ -13,7 +13,7 @@
  * `absMax` is max(|l|, |u|) of the step's input, which the rounding analysis of `backward.ts` needs.
  */
 import type { DynamicQuantizeStep, IRStep, MaxPoolStep, QuantizeStep, ReluStep } from '../ir.js';
-import { dynamicQuantizeError } from './dynamic-quantize.js';
+import { dynamicQuantizeBand } from './dynamic-quantize.js';
 import type { Interval } from '../property.js';
 import { quantizeRelaxation } from './quantize.js';
 import { smoothRelaxation, type SmoothRelaxation } from './smooth.js';
@@ -140,14 +140,7 @@ export function relaxStep(step: IRStep, x: Interval): Relaxation | null {
   }
 }
 
-/** The band y = x ± δ of a dynamic input quantizer (`dynamic-quantize.ts`). */
+/** The band of a dynamic input quantizer (`dynamic-quantize.ts`): y = x ± δ, or its plateau interval. */
 export function dynamicQuantizeStepRelaxation(step: DynamicQuantizeStep, x: Interval): QuantizeRelaxation {
-  const d = dynamicQuantizeError(step, x);
-  return {
-    kind: 'quantize',
-    slope: new Float64Array(step.size).fill(1),
-    lowerIntercept: new Float64Array(step.size).fill(-d),
-    upperIntercept: new Float64Array(step.size).fill(d),
-    absMax: absMaxOf(x),
-  };
+  return { kind: 'quantize', ...dynamicQuantizeBand(step, x), absMax: absMaxOf(x) };
 }
