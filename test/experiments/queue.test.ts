@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
 import { RESULTS_FILE } from '../../src/experiments/results-file.js';
 import { runExperiment } from '../../src/experiments/runner.js';
@@ -19,6 +19,7 @@ import { comparable, recordsOf, tempDir, writeConfig } from './fixtures.js';
 import { redisUnavailable, startRedis } from './redis-server.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+const HIDE = fileURLToPath(new URL('../fixtures/hide-packages.js', import.meta.url));
 const SKIP = redisUnavailable() ?? false;
 
 /** Eleven small tasks: a trained mlp-tiny (each worker trains its own copy, under a second), two variants, attacks. */
@@ -98,7 +99,8 @@ test('3 workers on a real redis-server, one killed mid-task: results.jsonl equal
     // A second collector queues nothing twice (the job id is the task id) and collects everything.
     const collector = qrobust(['run', config, '--out', out, '--queue', redis.url, '--backoff', '0.2']);
     await collector.waitFor(/to run\n/);
-    for (let n = 0; n < 3; n++) workers.push(qrobust(['worker', '--queue', redis.url, '--lease', '2']));
+    // The third runs two tasks at a time, interleaved on its thread.
+    for (let n = 0; n < 3; n++) workers.push(qrobust(['worker', '--queue', redis.url, '--lease', '3', ...(n === 2 ? ['--concurrency', '2'] : [])]));
     // Kill the first worker that starts a task which reads a model (it trains its copy first: mid-task for sure).
     const victim = await Promise.race(workers.map((w) => w.waitFor(/^start ([0-9a-f]{16}) (?!data)(.*)$/m).then((m) => ({ w, id: m[1]!, label: m[2]! }))));
     victim.w.process.kill('SIGKILL');
@@ -148,14 +150,28 @@ test('--queue: a bad URL or an unreachable broker is one line naming it, exit 2'
     // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
     const down = await runCliCaptured(['run', config, '--out', join(t.dir, 'out'), '--queue', 'redis://127.0.0.1:1']);
     assert.equal(down.code, 2);
-    assert.match(down.err, /^qrobust run: redis:\/\/127\.0\.0\.1:1: cannot reach the Redis broker \(.*ECONNREFUSED.*\)\n$/);
+    assert.match(down.err, /^qrobust run: redis:\/\/127\.0\.0\.1:1: cannot connect to the Redis broker \(.*ECONNREFUSED.*\)\n$/);
     const worker = await runCliCaptured(['worker', '--queue', 'redis://127.0.0.1:1']);
     assert.equal(worker.code, 2);
-    assert.match(worker.err, /^qrobust worker: redis:\/\/127\.0\.0\.1:1: cannot reach the Redis broker/);
+    assert.match(worker.err, /^qrobust worker: redis:\/\/127\.0\.0\.1:1: cannot connect to the Redis broker/);
     const both = await runCliCaptured(['run', config, '--out', join(t.dir, 'out'), '--queue', 'redis://127.0.0.1:1', '--shard', '1/2']);
     assert.equal(both.code, 2);
     assert.match(both.err, /--queue and --shard exclude each other/);
   } finally {
     await t.cleanup();
   }
+});
+
+test('without the optional peers bullmq and ioredis, run --queue and worker say how to install them; --help still works', () => {
+  const env = { ...process.env, QROBUST_HIDE_PACKAGES: 'bullmq,ioredis' };
+  const node = (args: readonly string[]) => spawnSync(process.execPath, ['--no-concurrent-recompilation', '--import', pathToFileURL(HIDE).href, BIN, ...args], { encoding: 'utf8', env });
+  const worker = node(['worker', '--queue', 'redis://127.0.0.1:1']);
+  assert.equal(worker.status, 2, worker.stderr);
+  assert.equal(worker.stderr, 'qrobust worker: the work queue needs the optional packages bullmq and ioredis: npm install bullmq@6.7.6 ioredis@6.1.0\n');
+  const run = node(['run', 'experiment.json', '--out', 'out', '--queue', 'redis://127.0.0.1:1']);
+  assert.equal(run.status, 2, run.stderr);
+  assert.equal(run.stderr, 'qrobust run: the work queue needs the optional packages bullmq and ioredis: npm install bullmq@6.7.6 ioredis@6.1.0\n');
+  const help = node(['worker', '--help']);
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /--lease SECONDS/);
 });

@@ -50,7 +50,7 @@ export async function probeBroker(broker: BrokerUrl, timeoutMs = 5000): Promise<
     if (pong !== 'PONG') throw new Error(`unexpected reply '${pong}' to PING`);
   } catch (e) {
     const reason = (lastError as Error | null)?.message ?? (e as Error).message;
-    throw new QrobustError('broker_unavailable', `${broker.display}: cannot reach the Redis broker (${reason})`);
+    throw new QrobustError('broker_unavailable', `${broker.display}: cannot connect to the Redis broker (${reason})`);
   } finally {
     client.disconnect();
   }

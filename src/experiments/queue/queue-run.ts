@@ -112,7 +112,11 @@ export async function runExperimentOnQueue(o: QueueRunOptions): Promise<QueueRun
       while (pending.size > 0) {
         for (const job of await queue.getJobs(['completed'])) {
           const task = job.id !== undefined ? pending.get(job.id) : undefined;
-          if (!task) continue;
+          if (!task) {
+            // Appended by an earlier run that was stopped before it removed the job.
+            if (job.id !== undefined && finished.has(job.id) && job.data?.configHash === plan.configHash) await job.remove();
+            continue;
+          }
           const record = job.returnvalue;
           if (!record || record.id !== task.id) throw new Error(`job ${job.id}: the worker returned no record of task ${task.id}`);
           await appendRecord(resultsPath, record);
