@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
@@ -131,6 +131,45 @@ test('3 workers on a real redis-server, one killed mid-task: results.jsonl equal
   } finally {
     for (const w of workers) if (w.process.exitCode === null && w.process.signalCode === null) w.process.kill('SIGKILL');
     await queue?.close();
+    await redis.stop();
+    await t.cleanup();
+  }
+});
+
+test('a task that fails on every attempt is retried, reported (exit 1) and queued afresh by the next run', { skip: SKIP, timeout: 120_000 }, async () => {
+  const t = await tempDir('queue-retry');
+  const redis = await startRedis(t.dir);
+  let worker: Child | undefined;
+  try {
+    // A model directory to load: the config is valid when it is queued, and the directory is gone when the worker reads it.
+    const trainConfig = await writeConfig(t.dir, { name: 'net', data: { n: 8 }, models: [{ name: 'net', train: { dataset: 'mnist', arch: 'mlp-tiny', epochs: 1, n: 256 } }] }, 'train.json');
+    await runExperiment({ config: trainConfig, out: join(t.dir, 'trained') });
+    const net = join(t.dir, 'net');
+    const restore = () => cp(join(t.dir, 'trained', 'models', 'net'), net, { recursive: true });
+    await restore();
+    const config = await writeConfig(t.dir, { name: 'loaded', data: { n: 8 }, models: [{ name: 'net', load: 'net' }] });
+    const whole = await runExperiment({ config, out: join(t.dir, 'whole') });
+    const out = join(t.dir, 'queued');
+
+    const failing = qrobust(['run', config, '--out', out, '--queue', redis.url, '--attempts', '2', '--backoff', '0.1']);
+    await failing.waitFor(/to run\n/);
+    await rm(net, { recursive: true });
+    worker = qrobust(['worker', '--queue', redis.url, '--lease', '3']);
+    assert.equal(await failing.exited, 1, failing.err());
+    assert.match(failing.out(), new RegExp(`^0 tasks run on the queue, 0 already finished, ${whole.tasks} failed`));
+    assert.equal(failing.err().match(/^failed after 2 attempts: .*: .*\$\.models\[0\]\.load: /gm)?.length, whole.tasks, failing.err());
+    assert.equal(worker.err().match(/^start [0-9a-f]{16} .* \(attempt 2\)$/gm)?.length, whole.tasks, 'each task was tried twice');
+    assert.deepEqual(await recordsOf(out), []);
+
+    await restore();
+    const again = qrobust(['run', config, '--out', out, '--queue', redis.url]);
+    assert.equal(await again.exited, 0, again.err());
+    assert.match(again.out(), new RegExp(`^${whole.tasks} tasks run on the queue, 0 already finished, 0 failed`));
+    assert.deepEqual(comparable(await recordsOf(out)), comparable(await recordsOf(join(t.dir, 'whole'))));
+    worker.process.kill('SIGTERM');
+    assert.equal(await worker.exited, 0, worker.err());
+  } finally {
+    if (worker && worker.process.exitCode === null && worker.process.signalCode === null) worker.process.kill('SIGKILL');
     await redis.stop();
     await t.cleanup();
   }

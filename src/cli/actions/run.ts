@@ -40,6 +40,5 @@ async function runOnQueue(args: ParsedArgs, io: CliIO, queue: string): Promise<n
     `${summary.ran} task${summary.ran === 1 ? '' : 's'} run on the queue, ${summary.skipped} already finished, ${summary.failed.length} failed, ` +
       `${summary.seconds.toFixed(1)} s; results in ${summary.out}/results.jsonl\n`,
   );
-  for (const f of summary.failed) io.stderr.write(`failed: ${f.label} (${f.id}): ${f.reason}\n`);
   return summary.failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
 }

@@ -4,8 +4,8 @@
  * experiment directory). A running task is held under a lease that BullMQ renews every half lease; a worker that
  * dies stops renewing it, and once the lease has run out another worker's stalled-job check puts the task back
  * in the queue, where any worker takes it. A task that throws is retried with backoff (attempts and backoff are
- * the enqueuer's); one that fails on a user error (a QrobustError: a missing dataset, a bad model file) fails at
- * once, since it would fail the same way again.
+ * the enqueuer's), on whichever worker is free: a user error on one machine (a dataset missing there) may not
+ * happen on another. Only a job that is no qrobust task of its config fails at once.
  *
  * The worker reads the config file and the `load` model directories at the paths the enqueuer saw (a filesystem
  * shared by the machines, as in a Slurm cluster), and the datasets from its own `--data-dir` or the usual places.
@@ -16,7 +16,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { initBackend, type BackendName } from '../../backend/backend.js';
-import { isQrobustError, QrobustError } from '../../core/errors.js';
+import { QrobustError } from '../../core/errors.js';
 import { versions } from '../../core/versions.js';
 import { validateExperimentConfig } from '../config.js';
 import { TaskContext } from '../context.js';
@@ -119,9 +119,6 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
           const task = plan.tasks.find((t) => t.id === data.task);
           if (!task) throw new UnrecoverableError(`${data.configFile}: has no task ${data.task}`);
           return await runTask(task, ctx, { versions: recordVersions, shard: null, worker: name });
-        } catch (e) {
-          if (isQrobustError(e)) throw new UnrecoverableError(e.message);
-          throw e;
         } finally {
           active--;
           lastBusy = Date.now();
