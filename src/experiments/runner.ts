@@ -54,6 +54,8 @@ export type RunEvent =
   | { readonly type: 'task-start'; readonly index: number; readonly todo: number; readonly task: Task }
   | { readonly type: 'status'; readonly text: string }
   | { readonly type: 'task-done'; readonly index: number; readonly todo: number; readonly task: Task; readonly seconds: number }
+  /** `qrobust run --queue`: the tasks were put on the broker (`already`: on it from an earlier run). */
+  | { readonly type: 'queued'; readonly queued: number; readonly already: number; readonly broker: string }
   /** A queued task that failed on every attempt (`qrobust run --queue`); it is not in results.jsonl. */
   | { readonly type: 'task-failed'; readonly task: Task; readonly attempts: number; readonly reason: string };
 

@@ -6,7 +6,7 @@ export const workerCommand: CommandDef = {
   summary: 'take tasks queued by qrobust run --queue from a Redis broker and run them (any number of machines; docs/scale-out.md)',
   positionals: [],
   options: [
-    { name: 'queue', type: 'string', description: 'the Redis broker', placeholder: 'redis://HOST:PORT' },
+    { name: 'queue', type: 'string', description: 'the Redis broker, redis://HOST:PORT', placeholder: 'URL' },
     { name: 'queue-name', type: 'string', description: 'the queue on the broker (as given to qrobust run)', default: 'qrobust', placeholder: 'NAME' },
     { name: 'concurrency', type: 'int', description: 'tasks run at once by this process (they share one JavaScript thread; start one worker per core instead)', default: 1 },
     { name: 'lease', type: 'number', description: 'seconds a running task stays with this worker without renewal; a dead worker\'s task runs elsewhere after it', default: 120, placeholder: 'SECONDS' },

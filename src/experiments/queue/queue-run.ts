@@ -106,7 +106,7 @@ export async function runExperimentOnQueue(o: QueueRunOptions): Promise<QueueRun
         return missing.length;
       };
       const queued = await enqueueMissing(true);
-      emit({ type: 'status', text: `${queued} queued on ${broker.display}, ${pending.size - queued} already there` });
+      emit({ type: 'queued', queued, already: pending.size - queued, broker: broker.display });
       let index = 0;
       let polls = 0;
       while (pending.size > 0) {
