@@ -6,7 +6,10 @@
  */
 import { runCli } from './main.js';
 
-const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
+const onInterrupt = (handler: () => void): void => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, handler);
+};
+const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, onInterrupt });
 process.exitCode = code;
 // The command has returned and its files are written. Should a solver's worker threads outlive it (Z3's
 // threads after an abort do not always stop when asked), end anyway; the timer does not itself hold the process.

@@ -8,6 +8,11 @@ import type { OptionSpec, ParsedArgs, PositionalSpec } from './args.js';
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /**
+   * Calls `handler` on the first interrupt (SIGINT, SIGTERM) instead of ending the process; a second one ends
+   * it as usual. Only commands that stop gracefully (`worker`) ask for it.
+   */
+  readonly onInterrupt?: (handler: () => void) => void;
 }
 
 export const EXIT_OK = 0;

@@ -62,6 +62,12 @@ export function runProgress(stderr: NodeJS.WritableStream & { isTTY?: boolean },
       case 'status':
         bar?.update(done, e.text);
         break;
+      case 'queued':
+        stderr.write(`${e.queued} queued on ${e.broker}${e.already ? `, ${e.already} there already` : ''}; results are collected as qrobust worker processes finish them\n`);
+        break;
+      case 'task-failed':
+        stderr.write(`${tty ? '\n' : ''}failed after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}: ${e.task.label}: ${e.reason}\n`);
+        break;
       case 'task-done':
         done++;
         if (tty) bar?.update(done, current);

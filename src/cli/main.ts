@@ -21,8 +21,9 @@ import { verifyCommand } from './commands/verify.js';
 import { relativeRobustnessCommand } from './commands/relative-robustness.js';
 import { importCommand } from './commands/import.js';
 import { defendCommand } from './commands/defend.js';
+import { workerCommand } from './commands/worker.js';
 
-export const COMMANDS: readonly CommandDef[] = [trainCommand, importCommand, evalCommand, quantizeCommand, defendCommand, attackCommand, runCommand, reproduceCommand, mergeCommand, reportCommand, exportCommand, verifyCommand, relativeRobustnessCommand, datasetsCommand];
+export const COMMANDS: readonly CommandDef[] = [trainCommand, importCommand, evalCommand, quantizeCommand, defendCommand, attackCommand, runCommand, workerCommand, reproduceCommand, mergeCommand, reportCommand, exportCommand, verifyCommand, relativeRobustnessCommand, datasetsCommand];
 
 function mainHelp(): string {
   const lines = [

@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'unsupported_layer'
   | 'invalid_quant_spec'
   | 'not_integer_executable'
-  | 'weights_mismatch';
+  | 'weights_mismatch'
+  | 'broker_unavailable';
 
 export class QrobustError extends Error {
   readonly code: ErrorCode;

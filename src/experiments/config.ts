@@ -4,6 +4,8 @@
  * full-precision model with its variants. `loadExperimentConfig` validates it and fills in every default, so
  * the value it returns is the normalized config the task ids are hashed from. Every error is one line naming
  * the file and the JSON path of the field (`exp.json: $.attacks[0].eps[2]: expected a number >= 0, got -1`).
+ * The shape (fields, types, ranges, choices) is a zod schema (`config-schema.ts` holds its builders); what
+ * depends on other fields is checked after the parse, below.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -20,7 +22,8 @@ import { ARCH_NAMES } from '../models/arch-names.js';
 import { isQuantizedMeta } from '../quant/quantized-dir.js';
 import { makeQuantSpec, specLabel, type QuantSpec, type QuantSpecInit } from '../quant/spec.js';
 import { VERIFY_METHODS } from '../verify/methods.js';
-import { JsonReader } from './json-reader.js';
+import { z } from 'zod';
+import { array, boolean, configError, looseObject, number, object, optional, parseConfigPart, string } from './config-schema.js';
 
 /** Gradient through the quantizers of a quantized model (see `GradientMode` in models/classifier.ts). */
 export type GradMode = 'exact' | 'ste';
@@ -192,30 +195,146 @@ export async function loadExperimentConfig(file: string): Promise<ExperimentConf
   return validateExperimentConfig(value, { file, baseDir: dirname(resolve(file)) });
 }
 
+const seedSchema = number({ integer: true, min: 0 });
+const countSchema = number({ integer: true, min: 1 });
+const rateSchema = number({ min: 0, exclusiveMin: true });
+const epsListSchema = array(number({ min: 0 }), { nonEmpty: true });
+const modelListSchema = array(string(), { nonEmpty: true });
+const gradListSchema = array(string({ choices: GRAD_MODES }), { nonEmpty: true });
+
+const dataSchema = object({ n: optional(countSchema), seed: optional(seedSchema), examples: optional(number({ integer: true, min: 0, max: 64 })) });
+
+const trainSchema = object({
+  dataset: string({ choices: DATASET_NAMES }),
+  arch: string({ choices: ARCH_NAMES }),
+  epochs: countSchema,
+  seed: optional(seedSchema),
+  n: optional(countSchema),
+  batchSize: optional(countSchema),
+  learningRate: optional(rateSchema),
+});
+
+const modelSchema = object({ name: string({ pattern: NAME_PATTERN, patternHint: NAME_HINT }), train: trainSchema.optional(), load: string().optional() });
+
+const specPart = z.unknown().optional();
+
+const quantizeSchema = object({
+  name: optional(string({ pattern: NAME_PATTERN, patternHint: NAME_HINT })),
+  // The values are the quantization spec's, checked by makeQuantSpec.
+  spec: object({ weights: specPart, activations: specPart, inputs: specPart, rounding: specPart, firstLast: specPart }),
+  qat: optional(object({ epochs: countSchema, n: optional(countSchema), learningRate: optional(rateSchema), batchSize: optional(countSchema) })),
+  calibrationN: optional(countSchema),
+  models: optional(modelListSchema),
+});
+
+/** The fields every attack entry has; its other fields are the attack's own options, checked against the attack. */
+const attackFields = { attack: string(), eps: epsListSchema, norm: optional(string()) };
+const attackSchema = looseObject({ ...attackFields, grad: gradListSchema.optional(), models: optional(modelListSchema), integerCheck: optional(boolean()) });
+const transferSchema = looseObject({ ...attackFields, grad: optional(string({ choices: GRAD_MODES })), sources: optional(modelListSchema), targets: optional(modelListSchema) });
+const largeEpsSchema = looseObject({ ...attackFields, eps: number({ min: 0, exclusiveMin: true }), grad: gradListSchema.optional() });
+
+/** The whole shape; the per-sample counts are bounded by the experiment's test subset (`data.n`). */
+function configSchema(dataN: number) {
+  const sampleCount = optional(number({ integer: true, min: 1, max: dataN }));
+  return object({
+    name: string(),
+    seed: optional(seedSchema),
+    data: dataSchema.optional(),
+    models: array(modelSchema, { nonEmpty: true }),
+    quantize: optional(array(quantizeSchema)),
+    attacks: optional(array(attackSchema)),
+    transfer: optional(array(transferSchema)),
+    compare: optional(object({ n: sampleCount, eps: rateSchema })),
+    diagnostics: optional(object({ n: sampleCount, largeEps: optional(largeEpsSchema) })),
+    verify: optional(
+      object({
+        eps: epsListSchema,
+        n: sampleCount,
+        method: optional(string({ choices: VERIFY_METHODS })),
+        timeout: optional(rateSchema),
+        semantics: optional(string({ choices: ['integer', 'fake-quant'] })),
+        models: optional(modelListSchema),
+      }),
+    ),
+    adaptive: optional(
+      object({
+        eps: epsListSchema,
+        norm: optional(string({ choices: ['linf', 'l2'] })),
+        n: sampleCount,
+        steps: optional(countSchema),
+        restarts: optional(countSchema),
+        maxQueries: optional(countSchema),
+        targetClasses: optional(countSchema),
+        eot: optional(countSchema),
+        models: optional(modelListSchema),
+      }),
+    ),
+  });
+}
+
+type RawConfig = z.output<ReturnType<typeof configSchema>>;
+type RawModel = z.output<typeof modelSchema>;
+type RawQuantize = z.output<typeof quantizeSchema>;
+type RawAttackEntry = Readonly<Record<string, unknown>> & { readonly attack: string; readonly norm?: string | null | undefined };
+type Path = readonly (string | number)[];
+
+/** Checks of one config that need more than a field's own value, with errors naming the file and the field. */
+class Checker {
+  constructor(readonly source: ConfigSource) {}
+
+  fail(path: Path, message: string): never {
+    throw configError(this.source.file, path, message);
+  }
+
+  unique(path: Path, names: readonly string[], what: string): void {
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (seen.has(n)) this.fail(path, `duplicate ${what} '${n}'`);
+      seen.add(n);
+    }
+  }
+
+  modelList(path: Path, names: readonly string[] | null | undefined, known: readonly string[]): string[] | null {
+    if (names === null || names === undefined) return null;
+    names.forEach((n, i) => {
+      if (!known.includes(n)) this.fail([...path, i], `unknown model '${n}' (models: ${known.join(', ')})`);
+    });
+    this.unique(path, names, 'model');
+    return [...names];
+  }
+
+  increasing(path: Path, eps: readonly number[]): void {
+    const sorted = [...eps].sort((a, b) => a - b);
+    if (sorted.some((e, i) => e !== eps[i] || (i > 0 && e === sorted[i - 1]))) this.fail(path, 'expected increasing values without repeats');
+  }
+}
+
 /** Validates a parsed config and fills in its defaults. */
 export async function validateExperimentConfig(value: unknown, source: ConfigSource): Promise<ExperimentConfig> {
-  const root = new JsonReader(source.file, '$', value).object(['name', 'seed', 'data', 'models', 'quantize', 'attacks', 'transfer', 'compare', 'diagnostics', 'verify', 'adaptive']);
-  const name = root.at('name').string();
-  const seed = root.at('seed').optional((r) => r.number({ integer: true, min: 0 }), 0);
-  const data = readData(root.at('data'), seed);
+  // The bound of the per-sample counts: data.n when it is valid (when it is not, the parse says so first).
+  const givenN = (value as { data?: { n?: unknown } } | null)?.data?.n;
+  const raw: RawConfig = parseConfigPart(configSchema(Number.isSafeInteger(givenN) && (givenN as number) >= 1 ? (givenN as number) : 500), value, source.file);
+  const c = new Checker(source);
+  const seed = raw.seed ?? 0;
+  const data: DataConfig = { n: raw.data?.n ?? 500, seed: raw.data?.seed ?? seed, examples: raw.data?.examples ?? 6 };
   const models: ModelConfig[] = [];
-  for (const r of root.at('models').array({ nonEmpty: true })) models.push(await readModel(r, seed, source));
-  checkUnique(root.at('models'), models.map((m) => m.name), 'model name');
+  for (const [i, m] of raw.models.entries()) models.push(await readModel(c, ['models', i], m, seed));
+  c.unique(['models'], models.map((m) => m.name), 'model name');
   const fpNames = models.filter((m) => !(m.source.kind === 'load' && m.source.quantized)).map((m) => m.name);
-  const quantize = root.at('quantize').optional((r) => r.array().map((q) => readQuantize(q, fpNames)), []);
+  const quantize = (raw.quantize ?? []).map((q, i) => readQuantize(c, ['quantize', i], q, (value as { quantize: { spec: unknown }[] }).quantize[i]!.spec, fpNames));
   const allNames = [...models.map((m) => m.name)];
   quantize.forEach((q) => (q.models ?? fpNames).forEach((m) => allNames.push(`${m}-${q.name}`)));
-  checkUnique(root.at('quantize'), allNames, 'model name (a variant is named <model>-<variant>)');
+  c.unique(['quantize'], allNames, 'model name (a variant is named <model>-<variant>)');
   const datasets = new Map<string, string>();
   for (const m of models) datasets.set(m.name, datasetOf(m));
   for (const q of quantize) for (const m of q.models ?? fpNames) datasets.set(`${m}-${q.name}`, datasets.get(m)!);
-  const attacks = root.at('attacks').optional((r) => r.array().map((a) => readAttack(a, allNames, datasets)), []);
-  const transfer = root.at('transfer').optional((r) => r.array().map((t) => readTransfer(t, allNames, datasets)), []);
-  const compare = root.at('compare').optional((r) => readCompare(r, data.n), null);
-  const diagnostics = root.at('diagnostics').optional((r) => readDiagnostics(r, data.n, datasets), null);
-  const verify = root.at('verify').present && root.at('verify').value !== null ? readVerify(root.at('verify'), data.n, allNames) : null;
-  const adaptive = root.at('adaptive').present && root.at('adaptive').value !== null ? readAdaptive(root.at('adaptive'), data.n, allNames) : null;
-  return { name, seed, data, models, quantize, attacks, transfer, compare, diagnostics, verify, adaptive };
+  const attacks = (raw.attacks ?? []).map((a, i) => readAttack(c, ['attacks', i], a, allNames, datasets));
+  const transfer = (raw.transfer ?? []).map((t, i) => readTransfer(c, ['transfer', i], t, allNames, datasets));
+  const compare = raw.compare ? { n: raw.compare.n ?? Math.min(100, data.n), eps: raw.compare.eps } : null;
+  const diagnostics = raw.diagnostics ? readDiagnostics(c, raw.diagnostics, data.n, datasets) : null;
+  const verify = raw.verify ? readVerify(c, raw.verify, data.n, allNames) : null;
+  const adaptive = raw.adaptive ? readAdaptive(c, raw.adaptive, data.n, allNames) : null;
+  return { name: raw.name, seed, data, models, quantize, attacks, transfer, compare, diagnostics, verify, adaptive };
 }
 
 /**
@@ -226,104 +345,54 @@ export function inputPathQuantized(spec: QuantSpec): boolean {
   return spec.inputs !== null || spec.activations !== null;
 }
 
-function checkUnique(r: JsonReader, names: readonly string[], what: string): void {
-  const seen = new Set<string>();
-  for (const n of names) {
-    if (seen.has(n)) r.fail(`duplicate ${what} '${n}'`);
-    seen.add(n);
-  }
-}
-
 function datasetOf(m: ModelConfig): string {
   return m.source.kind === 'train' ? m.source.train.dataset : m.source.dataset;
 }
 
-function readData(r: JsonReader, seed: number): DataConfig {
-  if (!r.present) return { n: 500, seed, examples: 6 };
-  r.object(['n', 'seed', 'examples']);
-  return {
-    n: r.at('n').optional((x) => x.number({ integer: true, min: 1 }), 500),
-    seed: r.at('seed').optional((x) => x.number({ integer: true, min: 0 }), seed),
-    examples: r.at('examples').optional((x) => x.number({ integer: true, min: 0, max: 64 }), 6),
-  };
-}
-
-async function readModel(r: JsonReader, seed: number, source: ConfigSource): Promise<ModelConfig> {
-  r.object(['name', 'train', 'load']);
-  const name = r.at('name').string({ pattern: NAME_PATTERN, patternHint: NAME_HINT });
-  if (r.at('train').present === r.at('load').present) r.fail("expected exactly one of 'train' (train a model) or 'load' (a model directory)");
-  if (r.at('load').present) {
-    const path = r.at('load').string();
-    const meta = await readMetadata(resolve(source.baseDir, path)).catch((e: Error) => r.at('load').fail(e.message));
+async function readModel(c: Checker, path: Path, m: RawModel, seed: number): Promise<ModelConfig> {
+  if ((m.train === undefined) === (m.load === undefined)) c.fail(path, "expected exactly one of 'train' (train a model) or 'load' (a model directory)");
+  if (m.load !== undefined) {
+    const meta = await readMetadata(resolve(c.source.baseDir, m.load)).catch((e: Error) => c.fail([...path, 'load'], e.message));
     const spec = isQuantizedMeta(meta) ? (meta['quantization'] as { spec?: QuantSpec }).spec : undefined;
     return {
-      name,
-      source: { kind: 'load', path, dataset: meta.dataset, quantized: isQuantizedMeta(meta), inputPathQuantized: spec ? inputPathQuantized(spec) : false },
+      name: m.name,
+      source: { kind: 'load', path: m.load, dataset: meta.dataset, quantized: isQuantizedMeta(meta), inputPathQuantized: spec ? inputPathQuantized(spec) : false },
     };
   }
-  const t = r.at('train').object(['dataset', 'arch', 'epochs', 'seed', 'n', 'batchSize', 'learningRate']);
-  const dataset = t.at('dataset').string({ choices: DATASET_NAMES });
-  const arch = t.at('arch').string({ choices: ARCH_NAMES });
+  const t = m.train!;
   return {
-    name,
+    name: m.name,
     source: {
       kind: 'train',
-      train: {
-        dataset,
-        arch,
-        epochs: t.at('epochs').number({ integer: true, min: 1 }),
-        seed: t.at('seed').optional((x) => x.number({ integer: true, min: 0 }), seed),
-        n: t.at('n').optional((x) => x.number({ integer: true, min: 1 }), null),
-        batchSize: t.at('batchSize').optional((x) => x.number({ integer: true, min: 1 }), null),
-        learningRate: t.at('learningRate').optional((x) => x.number({ min: 0, exclusiveMin: true }), null),
-      },
+      train: { dataset: t.dataset, arch: t.arch, epochs: t.epochs, seed: t.seed ?? seed, n: t.n ?? null, batchSize: t.batchSize ?? null, learningRate: t.learningRate ?? null },
     },
   };
 }
 
-function readModelList(r: JsonReader, known: readonly string[]): string[] {
-  const names = r.array({ nonEmpty: true }).map((x) => {
-    const n = x.string();
-    if (!known.includes(n)) x.fail(`unknown model '${n}' (models: ${known.join(', ')})`);
-    return n;
-  });
-  checkUnique(r, names, 'model');
-  return names;
-}
-
-function readQuantize(r: JsonReader, fpNames: readonly string[]): QuantizeConfig {
-  r.object(['name', 'spec', 'qat', 'calibrationN', 'models']);
-  const specReader = r.at('spec').object(['weights', 'activations', 'inputs', 'rounding', 'firstLast']);
+function readQuantize(c: Checker, path: Path, q: RawQuantize, specInput: unknown, fpNames: readonly string[]): QuantizeConfig {
   const spec = ((): QuantSpec => {
     try {
-      return makeQuantSpec(specReader.value as QuantSpecInit);
+      return makeQuantSpec(specInput as QuantSpecInit);
     } catch (e) {
-      return specReader.fail((e as Error).message);
+      return c.fail([...path, 'spec'], (e as Error).message);
     }
   })();
-  if (spec.rounding === 'stochastic') r.at('spec').at('rounding').fail("'stochastic' rounding is for training only; variants are evaluated with 'nearest'");
-  const qat = r.at('qat').optional((q) => {
-    q.object(['epochs', 'n', 'learningRate', 'batchSize']);
-    return {
-      epochs: q.at('epochs').number({ integer: true, min: 1 }),
-      n: q.at('n').optional((x) => x.number({ integer: true, min: 1 }), null),
-      learningRate: q.at('learningRate').optional((x) => x.number({ min: 0, exclusiveMin: true }), null),
-      batchSize: q.at('batchSize').optional((x) => x.number({ integer: true, min: 1 }), null),
-    };
-  }, null);
+  if (spec.rounding === 'stochastic') c.fail([...path, 'spec', 'rounding'], "'stochastic' rounding is for training only; variants are evaluated with 'nearest'");
+  const qat = q.qat ? { epochs: q.qat.epochs, n: q.qat.n ?? null, learningRate: q.qat.learningRate ?? null, batchSize: q.qat.batchSize ?? null } : null;
   const label = specLabel(spec) + (qat ? '-qat' : '');
   return {
-    name: r.at('name').optional((x) => x.string({ pattern: NAME_PATTERN, patternHint: NAME_HINT }), label),
+    name: q.name ?? label,
     spec,
     qat,
-    calibrationN: r.at('calibrationN').optional((x) => x.number({ integer: true, min: 1 }), 1000),
-    models: r.at('models').optional((x) => readModelList(x, fpNames), null),
+    calibrationN: q.calibrationN ?? 1000,
+    models: c.modelList([...path, 'models'], q.models, fpNames),
   };
 }
 
 /** Keys of an attack entry that are not options of the attack itself. */
 const ATTACK_KEYS = ['attack', 'eps', 'norm', 'grad', 'models', 'integerCheck'] as const;
 const TRANSFER_KEYS = ['attack', 'eps', 'norm', 'grad', 'sources', 'targets'] as const;
+const LARGE_EPS_KEYS = ['attack', 'eps', 'norm', 'grad'] as const;
 
 /** A stand-in classifier for option validation: `resolveOptions` reads only the class count. */
 function optionProbe(numClasses: number): Classifier {
@@ -347,127 +416,110 @@ interface AttackParts {
   readonly options: AttackOptionValues;
 }
 
-/** The attack name, ε list, norm and the attack's own options of an entry, validated by the attack registry. */
-function readAttackParts(r: JsonReader, ownKeys: readonly string[], numClasses: number, epsReader?: (r: JsonReader) => number[]): AttackParts {
+/** The attack, ε list, norm and the attack's own options of an entry, validated by the attack registry. */
+function readAttackParts(c: Checker, path: Path, entry: RawAttackEntry, eps: readonly number[], ownKeys: readonly string[], numClasses: number): AttackParts {
   const spec = (() => {
-    const name = r.at('attack').string();
     try {
-      return getAttack(name);
+      return getAttack(entry.attack);
     } catch {
-      return r.at('attack').fail(`unknown attack '${name}' (attacks: ${ATTACK_NAMES.join(', ')})`);
+      return c.fail([...path, 'attack'], `unknown attack '${entry.attack}' (attacks: ${ATTACK_NAMES.join(', ')})`);
     }
   })();
-  r.object([...ownKeys, ...spec.uses]);
-  const eps = epsReader ? epsReader(r.at('eps')) : r.at('eps').array({ nonEmpty: true }).map((x) => x.number({ min: 0 }));
-  const sorted = [...eps].sort((a, b) => a - b);
-  if (sorted.some((e, i) => e !== eps[i] || (i > 0 && e === sorted[i - 1]))) r.at('eps').fail('expected increasing values without repeats');
-  const norm = r.at('norm').optional((x) => x.string({ choices: spec.norms }) as Norm, spec.norms[0]!);
+  const allowed = [...ownKeys, ...spec.uses];
+  for (const key of Object.keys(entry)) if (!allowed.includes(key)) c.fail([...path, key], `unknown field (expected one of: ${allowed.join(', ')})`);
+  c.increasing([...path, 'eps'], eps);
+  const norm = entry.norm ?? spec.norms[0]!;
+  if (!spec.norms.includes(norm as Norm)) c.fail([...path, 'norm'], `expected one of ${spec.norms.join(', ')}, got ${JSON.stringify(norm)}`);
   const options: Record<string, number | string | boolean> = {};
-  for (const key of r.keys()) {
+  for (const key of Object.keys(entry)) {
     if (ownKeys.includes(key)) continue;
-    const v = r.at(key).value;
+    const v = entry[key];
     const t = tunableOption(key);
     const wrong = t ? tunableTypeError(t, v) : `not a tunable attack option`;
-    if (wrong) r.at(key).fail(wrong);
+    if (wrong) c.fail([...path, key], wrong);
     options[key] = v as number | string | boolean;
   }
   for (const epsilon of eps) {
     try {
-      resolveOptions(spec, optionProbe(numClasses), 1, { ...options, norm, epsilon });
+      resolveOptions(spec, optionProbe(numClasses), 1, { ...options, norm: norm as Norm, epsilon });
     } catch (e) {
-      r.fail((e as Error).message);
+      c.fail(path, (e as Error).message);
     }
   }
-  return { spec, eps, norm, options };
+  return { spec, eps: [...eps], norm: norm as Norm, options };
 }
 
 function classCount(names: readonly string[], datasets: ReadonlyMap<string, string>): number {
   return Math.min(...names.map((n) => getDatasetSpec(datasets.get(n)!).classNames.length));
 }
 
-function readGradList(r: JsonReader, spec: AttackSpec): GradMode[] {
-  if (!r.present) return spec.access === 'gradient' ? ['ste'] : [];
-  if (spec.access !== 'gradient') r.fail(`'${spec.name}' queries ${spec.access} only; grad applies to gradient attacks`);
-  const modes = r.array({ nonEmpty: true }).map((x) => x.string({ choices: GRAD_MODES }) as GradMode);
-  checkUnique(r, modes, 'gradient mode');
-  return modes;
+function readGradList(c: Checker, path: Path, grad: readonly string[] | undefined, spec: AttackSpec): GradMode[] {
+  if (grad === undefined) return spec.access === 'gradient' ? ['ste'] : [];
+  if (spec.access !== 'gradient') c.fail(path, `'${spec.name}' queries ${spec.access} only; grad applies to gradient attacks`);
+  c.unique(path, grad, 'gradient mode');
+  return grad as GradMode[];
 }
 
-function readAttack(r: JsonReader, allNames: readonly string[], datasets: ReadonlyMap<string, string>): AttackConfig {
-  r.anyObject();
-  const models = r.at('models').optional((x) => readModelList(x, allNames), null);
-  const parts = readAttackParts(r, ATTACK_KEYS, classCount(models ?? allNames, datasets));
+function readAttack(c: Checker, path: Path, a: z.output<typeof attackSchema>, allNames: readonly string[], datasets: ReadonlyMap<string, string>): AttackConfig {
+  const models = c.modelList([...path, 'models'], a.models, allNames);
+  const parts = readAttackParts(c, path, a, a.eps, ATTACK_KEYS, classCount(models ?? allNames, datasets));
   return {
     attack: parts.spec.name,
     eps: parts.eps,
     norm: parts.norm,
     options: parts.options,
-    grad: readGradList(r.at('grad'), parts.spec),
+    grad: readGradList(c, [...path, 'grad'], a.grad, parts.spec),
     models,
-    integerCheck: r.at('integerCheck').optional((x) => x.boolean(), false),
+    integerCheck: a.integerCheck ?? false,
   };
 }
 
-function readTransfer(r: JsonReader, allNames: readonly string[], datasets: ReadonlyMap<string, string>): TransferConfig {
-  r.anyObject();
-  const sources = r.at('sources').optional((x) => readModelList(x, allNames), null);
-  const targets = r.at('targets').optional((x) => readModelList(x, allNames), null);
-  const parts = readAttackParts(r, TRANSFER_KEYS, classCount(allNames, datasets));
-  const grad = r.at('grad').optional((x) => {
-    if (parts.spec.access !== 'gradient') x.fail(`'${parts.spec.name}' queries ${parts.spec.access} only; grad applies to gradient attacks`);
-    return x.string({ choices: GRAD_MODES }) as GradMode;
-  }, 'ste');
-  return { attack: parts.spec.name, eps: parts.eps, norm: parts.norm, options: parts.options, grad, sources, targets };
+function readTransfer(c: Checker, path: Path, t: z.output<typeof transferSchema>, allNames: readonly string[], datasets: ReadonlyMap<string, string>): TransferConfig {
+  const sources = c.modelList([...path, 'sources'], t.sources, allNames);
+  const targets = c.modelList([...path, 'targets'], t.targets, allNames);
+  const parts = readAttackParts(c, path, t, t.eps, TRANSFER_KEYS, classCount(allNames, datasets));
+  if (t.grad !== undefined && t.grad !== null && parts.spec.access !== 'gradient') {
+    c.fail([...path, 'grad'], `'${parts.spec.name}' queries ${parts.spec.access} only; grad applies to gradient attacks`);
+  }
+  return { attack: parts.spec.name, eps: parts.eps, norm: parts.norm, options: parts.options, grad: (t.grad ?? 'ste') as GradMode, sources, targets };
 }
 
-function readCompare(r: JsonReader, dataN: number): CompareConfig {
-  r.object(['n', 'eps']);
-  return {
-    n: r.at('n').optional((x) => x.number({ integer: true, min: 1, max: dataN }), Math.min(100, dataN)),
-    eps: r.at('eps').number({ min: 0, exclusiveMin: true }),
-  };
-}
-
-function readDiagnostics(r: JsonReader, dataN: number, datasets: ReadonlyMap<string, string>): DiagnosticsConfig {
-  r.object(['n', 'largeEps']);
-  const largeEps = r.at('largeEps').optional((x) => {
-    x.anyObject();
-    const parts = readAttackParts(x, ['attack', 'eps', 'norm', 'grad'], classCount([...datasets.keys()], datasets), (e) => [e.number({ min: 0, exclusiveMin: true })]);
-    if (parts.spec.access !== 'gradient') x.at('attack').fail(`the large-ε check needs a gradient attack (e.g. pgd), got '${parts.spec.name}'`);
-    const grad = x.at('grad').present ? readGradList(x.at('grad'), parts.spec) : [...GRAD_MODES];
+function readDiagnostics(c: Checker, d: NonNullable<RawConfig['diagnostics']>, dataN: number, datasets: ReadonlyMap<string, string>): DiagnosticsConfig {
+  const largeEps = ((): DiagnosticsConfig['largeEps'] => {
+    const x = d.largeEps;
+    if (x === undefined || x === null) return null;
+    const path = ['diagnostics', 'largeEps'];
+    const parts = readAttackParts(c, path, x, [x.eps], LARGE_EPS_KEYS, classCount([...datasets.keys()], datasets));
+    if (parts.spec.access !== 'gradient') c.fail([...path, 'attack'], `the large-ε check needs a gradient attack (e.g. pgd), got '${parts.spec.name}'`);
+    const grad = x.grad !== undefined ? readGradList(c, [...path, 'grad'], x.grad, parts.spec) : [...GRAD_MODES];
     return { attack: parts.spec.name, eps: parts.eps[0]!, norm: parts.norm, options: parts.options, grad };
-  }, null);
-  return { n: r.at('n').optional((x) => x.number({ integer: true, min: 1, max: dataN }), Math.min(100, dataN)), largeEps };
+  })();
+  return { n: d.n ?? Math.min(100, dataN), largeEps };
 }
 
-function readVerify(r: JsonReader, dataN: number, allNames: readonly string[]): VerifyConfig {
-  r.object(['eps', 'n', 'method', 'timeout', 'semantics', 'models']);
-  const eps = r.at('eps').array({ nonEmpty: true }).map((x) => x.number({ min: 0 }));
-  if (eps.some((e, i) => i > 0 && e <= eps[i - 1]!)) r.at('eps').fail('expected increasing values without repeats');
+function readVerify(c: Checker, v: NonNullable<RawConfig['verify']>, dataN: number, allNames: readonly string[]): VerifyConfig {
+  c.increasing(['verify', 'eps'], v.eps);
   return {
-    eps,
-    n: r.at('n').optional((x) => x.number({ integer: true, min: 1, max: dataN }), Math.min(20, dataN)),
-    method: r.at('method').optional((x) => x.string({ choices: VERIFY_METHODS }), 'auto'),
-    timeout: r.at('timeout').optional((x) => x.number({ min: 0, exclusiveMin: true }), 10),
-    semantics: r.at('semantics').optional((x) => x.string({ choices: ['integer', 'fake-quant'] }) as 'integer' | 'fake-quant', 'integer'),
-    models: r.at('models').optional((x) => readModelList(x, allNames), null),
+    eps: v.eps,
+    n: v.n ?? Math.min(20, dataN),
+    method: v.method ?? 'auto',
+    timeout: v.timeout ?? 10,
+    semantics: (v.semantics ?? 'integer') as 'integer' | 'fake-quant',
+    models: c.modelList(['verify', 'models'], v.models, allNames),
   };
 }
 
-function readAdaptive(r: JsonReader, dataN: number, allNames: readonly string[]): AdaptiveConfig {
-  r.object(['eps', 'norm', 'n', 'steps', 'restarts', 'maxQueries', 'targetClasses', 'eot', 'models']);
-  const eps = r.at('eps').array({ nonEmpty: true }).map((x) => x.number({ min: 0 }));
-  if (eps.some((e, i) => i > 0 && e <= eps[i - 1]!)) r.at('eps').fail('expected increasing values without repeats');
-  const count = (key: string): number | null => r.at(key).optional((x) => x.number({ integer: true, min: 1 }), null);
+function readAdaptive(c: Checker, a: NonNullable<RawConfig['adaptive']>, dataN: number, allNames: readonly string[]): AdaptiveConfig {
+  c.increasing(['adaptive', 'eps'], a.eps);
   return {
-    eps,
-    norm: r.at('norm').optional((x) => x.string({ choices: ['linf', 'l2'] }) as Norm, 'linf'),
-    n: r.at('n').optional((x) => x.number({ integer: true, min: 1, max: dataN }), Math.min(100, dataN)),
-    steps: count('steps'),
-    restarts: count('restarts'),
-    maxQueries: count('maxQueries'),
-    targetClasses: count('targetClasses'),
-    eot: count('eot'),
-    models: r.at('models').optional((x) => readModelList(x, allNames), null),
+    eps: a.eps,
+    norm: (a.norm ?? 'linf') as Norm,
+    n: a.n ?? Math.min(100, dataN),
+    steps: a.steps ?? null,
+    restarts: a.restarts ?? null,
+    maxQueries: a.maxQueries ?? null,
+    targetClasses: a.targetClasses ?? null,
+    eot: a.eot ?? null,
+    models: c.modelList(['adaptive', 'models'], a.models, allNames),
   };
 }

@@ -30,11 +30,13 @@ export interface ResultRecord<R = unknown> {
   readonly inputs: Readonly<Record<string, string>>;
   readonly versions: Readonly<Record<string, string>>;
   readonly result: R;
-  /** How this run went: wall time, when, which shard; not part of the result. */
+  /** How this run went: wall time, when, which shard or queue worker; not part of the result. */
   readonly run: {
     readonly seconds: number;
     readonly finishedAt: string;
     readonly shard: string | null;
+    /** The queue worker that ran the task (`host/pid`), when it came from a work queue. */
+    readonly worker?: string;
     readonly timing?: Readonly<Record<string, number>>;
   };
 }

@@ -12,20 +12,21 @@ import { QrobustError } from '../core/errors.js';
 import { versions } from '../core/versions.js';
 import { loadExperimentConfig } from './config.js';
 import { TaskContext } from './context.js';
-import { buildModel, EXECUTORS } from './executors/index.js';
+import { buildModel } from './executors/index.js';
 import {
   appendRecord,
   EXPERIMENT_FILE,
   experimentFile,
   readExperimentFile,
   readResults,
-  RECORD_FORMAT,
   RESULTS_FILE,
   writeFileAtomic,
-  type ResultRecord,
 } from './results-file.js';
+import { runTask } from './run-task.js';
 import { formatShard, shardTasks, type Shard } from './shard.js';
-import { expandTasks, MODEL_KINDS, type Task, type TaskConfig } from './tasks.js';
+import { expandTasks, type Task } from './tasks.js';
+
+export { taskSeed } from './run-task.js';
 
 export interface RunExperimentOptions {
   /** The config file. */
@@ -52,7 +53,11 @@ export type RunEvent =
     }
   | { readonly type: 'task-start'; readonly index: number; readonly todo: number; readonly task: Task }
   | { readonly type: 'status'; readonly text: string }
-  | { readonly type: 'task-done'; readonly index: number; readonly todo: number; readonly task: Task; readonly seconds: number };
+  | { readonly type: 'task-done'; readonly index: number; readonly todo: number; readonly task: Task; readonly seconds: number }
+  /** `qrobust run --queue`: the tasks were put on the broker (`already`: on it from an earlier run). */
+  | { readonly type: 'queued'; readonly queued: number; readonly already: number; readonly broker: string }
+  /** A queued task that failed on every attempt (`qrobust run --queue`); it is not in results.jsonl. */
+  | { readonly type: 'task-failed'; readonly task: Task; readonly attempts: number; readonly reason: string };
 
 export interface RunSummary {
   readonly out: string;
@@ -66,27 +71,6 @@ export interface RunSummary {
 }
 
 export const LOCK_FILE = '.lock';
-
-/** The seed a task's randomness comes from (recorded with its result). */
-export function taskSeed(c: TaskConfig): number {
-  switch (c.kind) {
-    case 'data':
-    case 'eval':
-    case 'gradients':
-      return c.data.seed;
-    case 'train':
-      return c.train.seed;
-    case 'load':
-      return 0;
-    default:
-      return c.seed;
-  }
-}
-
-function modelName(c: TaskConfig): string {
-  if (c.kind === 'train' || c.kind === 'load' || c.kind === 'quantize') return c.model;
-  throw new Error(`a ${c.kind} task makes no model`);
-}
 
 function isAlive(pid: number): boolean {
   try {
@@ -158,32 +142,9 @@ export async function runExperiment(o: RunExperimentOptions): Promise<RunSummary
     });
     for (const [index, task] of todo.entries()) {
       emit({ type: 'task-start', index, todo: todo.length, task });
-      const t0 = performance.now();
-      const output = await EXECUTORS[task.config.kind](task, ctx);
-      const inputs: Record<string, string> = {};
-      const read = MODEL_KINDS.includes(task.config.kind) ? [...task.deps, task.id] : task.deps;
-      for (const id of read) inputs[modelName(ctx.task(id).config)] = await ctx.modelSha(id);
-      const seconds = (performance.now() - t0) / 1000;
-      const record: ResultRecord = {
-        format: RECORD_FORMAT,
-        version: 1,
-        id: task.id,
-        kind: task.config.kind,
-        label: task.label,
-        config: task.config,
-        seed: taskSeed(task.config),
-        inputs,
-        versions: recordVersions,
-        result: output.result,
-        run: {
-          seconds,
-          finishedAt: new Date().toISOString(),
-          shard: shard ? formatShard(shard) : null,
-          ...(output.timing ? { timing: output.timing } : {}),
-        },
-      };
+      const record = await runTask(task, ctx, { versions: recordVersions, shard: shard ? formatShard(shard) : null });
       await appendRecord(resultsPath, record);
-      emit({ type: 'task-done', index, todo: todo.length, task, seconds });
+      emit({ type: 'task-done', index, todo: todo.length, task, seconds: record.run.seconds });
     }
     return summary();
 

@@ -1,5 +1,5 @@
 /**
- * `qrobust --help` and `qrobust <command> --help` load no solver, no tfjs and no ONNX runtime: each is run in a
+ * `qrobust --help` and `qrobust <command> --help` load no solver, no tfjs, no ONNX runtime and no queue client: each is run in a
  * child process with a preload that records every module it loads.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { COMMANDS } from '../../src/cli/main.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 const RECORDER = fileURLToPath(new URL('../fixtures/import-log.js', import.meta.url));
-const HEAVY = /\/node_modules\/(highs|z3-solver|@tensorflow\/[^/]+|onnxruntime-node|protobufjs)\//;
+const HEAVY = /\/node_modules\/(highs|z3-solver|@tensorflow\/[^/]+|onnxruntime-node|protobufjs|bullmq|ioredis)\//;
 
 /** The module URLs a `node` run with these arguments loaded, and its exit status. */
 function loadedBy(args: readonly string[]): { status: number | null; urls: string[] } {
@@ -40,7 +40,7 @@ test('the recorder sees a solver package that a module imports', () => {
   assert.deepEqual(heavyPackages(r.urls), ['highs']);
 });
 
-test('qrobust --help loads no solver, tfjs or onnxruntime', () => {
+test('qrobust --help loads no solver, tfjs, onnxruntime or queue client', () => {
   const r = loadedBy([BIN, '--help']);
   assert.equal(r.status, 0);
   assert.ok(r.urls.includes(pathToFileURL(BIN).href), 'the recorder saw the binary itself');
@@ -48,7 +48,7 @@ test('qrobust --help loads no solver, tfjs or onnxruntime', () => {
 });
 
 for (const command of COMMANDS) {
-  test(`qrobust ${command.name} --help loads no solver, tfjs or onnxruntime`, () => {
+  test(`qrobust ${command.name} --help loads no solver, tfjs, onnxruntime or queue client`, () => {
     const r = loadedBy([BIN, command.name, '--help']);
     assert.equal(r.status, 0);
     assert.ok(r.urls.some((u) => u.endsWith(`/cli/commands/${command.name}.js`)), `the recorder saw the ${command.name} command module`);
